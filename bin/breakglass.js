@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+'use strict';
+// The CLI lives in dist/ after `npm run build`.
+let main;
+try {
+  main = require('../dist/src/cli/main.js');
+} catch (err) {
+  if (err && err.code === 'MODULE_NOT_FOUND' && /dist[\\/]src[\\/]cli[\\/]main/.test(String(err.message))) {
+    process.stderr.write('breakglass: not built yet; run `npm run build` first\n');
+    process.exit(2);
+  }
+  throw err;
+}
+main.run(process.argv).then(
+  (code) => { process.exitCode = code; },
+  (err) => { process.stderr.write(`breakglass: ${err && err.stack ? err.stack : err}\n`); process.exitCode = 1; },
+);

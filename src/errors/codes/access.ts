@@ -1,0 +1,4 @@
+import { defineCodes } from './types';
+
+/** Error codes of the access capability (prefix ACCESS_). */
+export const ACCESS_CODES = defineCodes({});

@@ -1,0 +1,4 @@
+import { defineCodes } from './types';
+
+/** Error codes of the ca capability (prefix CA_). */
+export const CA_CODES = defineCodes({});

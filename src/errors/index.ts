@@ -1,0 +1,2 @@
+export { BreakglassError, isBreakglassError, hasCode, type ErrorOptions } from './breakglass-error';
+export { ERROR_CODES, type ErrorCode, type CodeSpec } from './codes';
