@@ -28,7 +28,7 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
   const merged = deepMerge(deepMerge(fromFile, options.overrides ?? {}), envOverrides(options.env ?? {}));
-  const result = configSchema.safeParse(merged);
+  const result = configSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
     const problems = describeIssues(result.error.issues);
     throw new BreakglassError('CONFIG_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), {
@@ -69,7 +69,7 @@ function readConfigFile(file: string): Record<string, unknown> {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch (err) {
     if (err instanceof BreakglassError) throw err;
-    const reason = err instanceof TypeError ? 'not valid UTF-8' : (err as NodeJS.ErrnoException).code ?? String(err);
+    const reason = (err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA' ? 'not valid UTF-8' : (err as NodeJS.ErrnoException).code ?? String(err);
     throw new BreakglassError('CONFIG_UNREADABLE', `${file}: cannot read (${reason})`, { cause: err });
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });

@@ -1,2 +1,3 @@
 export { BreakglassError, isBreakglassError, hasCode, type ErrorOptions } from './breakglass-error';
+export { renderErrorsDoc } from './doc';
 export { ERROR_CODES, type ErrorCode, type CodeSpec } from './codes';
