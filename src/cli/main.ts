@@ -3,6 +3,7 @@ import { isBreakglassError } from '../errors';
 import { registerAuditCommands } from './commands/audit';
 import { registerCaCommands } from './commands/ca';
 import { registerConfigCommands } from './commands/config';
+import { registerIdentityCommands } from './commands/identity';
 import { registerPolicyCommands } from './commands/policy';
 import { registerServeCommand } from './commands/serve';
 import { CliExit, processIo, type CliIo } from './io';
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo): Command {
   registerCaCommands(program, io);
   registerPolicyCommands(program, io);
   registerAuditCommands(program, io);
+  registerIdentityCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
