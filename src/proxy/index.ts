@@ -1,0 +1,2 @@
+/** Public surface of the SSH proxy. So far: the upstream (gateway → host) client. */
+export * from './upstream';
