@@ -1,0 +1,2 @@
+export { SshReader, U64_MAX } from './reader';
+export { SshWriter, sshString } from './writer';
