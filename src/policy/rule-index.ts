@@ -1,0 +1,49 @@
+import type { CompiledRule } from './compiled';
+import type { Subject } from './types';
+
+/**
+ * Narrows the rules worth matching against a subject. A rule whose every subject
+ * matcher names literal groups (or, failing that, literal emails) is filed under
+ * those; the rest are always candidates. Candidates are a superset of the matching
+ * rules, returned in name order.
+ */
+export interface RuleIndex<R extends CompiledRule> {
+  candidates(subject: Subject): R[];
+  readonly size: number;
+}
+
+export function createRuleIndex<R extends CompiledRule>(rules: readonly R[]): RuleIndex<R> {
+  const byGroup = new Map<string, R[]>();
+  const byEmail = new Map<string, R[]>();
+  const always: R[] = [];
+  const file = (map: Map<string, R[]>, key: string, rule: R) => {
+    const list = map.get(key);
+    if (!list) map.set(key, [rule]);
+    else if (list[list.length - 1] !== rule) list.push(rule);
+  };
+  for (const rule of rules) {
+    const keyed = rule.subjects.every(
+      (m) =>
+        (m.groups?.every((p) => p.kind === 'literal') ?? false) ||
+        (m.emails?.every((p) => p.kind === 'literal') ?? false),
+    );
+    if (!keyed) {
+      always.push(rule);
+      continue;
+    }
+    for (const m of rule.subjects) {
+      if (m.groups?.every((p) => p.kind === 'literal'))
+        for (const p of m.groups) file(byGroup, p.literal!, rule);
+      else for (const p of m.emails!) file(byEmail, p.literal!, rule);
+    }
+  }
+  return {
+    size: rules.length,
+    candidates(subject) {
+      const seen = new Set<R>(always);
+      for (const g of subject.groups) for (const r of byGroup.get(g) ?? []) seen.add(r);
+      for (const r of byEmail.get(subject.email.toLowerCase()) ?? []) seen.add(r);
+      return [...seen].sort((a, b) => a.order - b.order);
+    },
+  };
+}
