@@ -1,0 +1,51 @@
+export {
+  CERT_ALGORITHMS,
+  CERT_TYPE_CODE,
+  FOREVER,
+  MAX_PRINCIPALS,
+  KNOWN_CRITICAL_OPTIONS,
+  KNOWN_EXTENSIONS,
+  type CertType,
+  type CertOption,
+  type CertificateFields,
+  type Certificate,
+  type CriticalOptions,
+  type KnownExtension,
+} from './model';
+export {
+  flagOption,
+  stringOption,
+  sortOptions,
+  optionString,
+  encodeCriticalOptions,
+  decodeCriticalOptions,
+} from './options';
+export {
+  certAlgorithm,
+  encodeToBeSigned,
+  assembleCertificate,
+  parseCertificate,
+  parseCertificateLine,
+  formatCertificateLine,
+} from './codec';
+export { parseCidr, parseCidrList, formatCidr, cidrListContains, parseIp, type Cidr } from './cidr';
+export {
+  PRINCIPAL_PATTERN,
+  KEY_ID_PATTERN,
+  NONCE_BYTES,
+  DEFAULT_LIMITS,
+  validatePrincipals,
+  validateKeyId,
+  sanitizeKeyId,
+  validateSerial,
+  validateForceCommand,
+  normalizeSourceAddress,
+  validateExtensions,
+  validateCriticalOptions,
+  validateValidity,
+  validateCertificateFields,
+  type CertificateLimits,
+} from './validate';
+export { verifyCertificate, formatTime, type VerifyOptions, type VerifiedCertificate } from './verify';
+export { describeCertificate, certificateToJson, printable } from './describe';
+export { signCertificate } from './sign';

@@ -1,0 +1,89 @@
+import type { PublicKey } from '../keys';
+
+export type CertType = 'user' | 'host';
+
+export const CERT_TYPE_CODE: Record<CertType, number> = { user: 1, host: 2 };
+
+/** Certificate algorithm names per key type (what appears at the start of the blob and the line). */
+export const CERT_ALGORITHMS = {
+  'ssh-ed25519': 'ssh-ed25519-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp256': 'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp384': 'ecdsa-sha2-nistp384-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp521': 'ecdsa-sha2-nistp521-cert-v01@openssh.com',
+  'ssh-rsa': 'ssh-rsa-cert-v01@openssh.com',
+} as const;
+
+/** `valid_before` meaning "forever" in OpenSSH. */
+export const FOREVER = (1n << 64n) - 1n;
+
+/** Most principals OpenSSH accepts in one certificate. */
+export const MAX_PRINCIPALS = 256;
+
+/** Critical options OpenSSH defines for user certificates (none exist for host certificates). */
+export const KNOWN_CRITICAL_OPTIONS = ['force-command', 'source-address', 'verify-required'] as const;
+
+/** Extensions OpenSSH defines for user certificates; the allow-list is a subset of these. */
+export const KNOWN_EXTENSIONS = [
+  'no-touch-required',
+  'permit-X11-forwarding',
+  'permit-agent-forwarding',
+  'permit-port-forwarding',
+  'permit-pty',
+  'permit-user-rc',
+] as const;
+
+export type KnownExtension = (typeof KNOWN_EXTENSIONS)[number];
+
+/**
+ * One critical option or extension. `data` is the raw data field: empty for flags,
+ * otherwise an SSH string wrapping the value (so the value is wrapped twice on the
+ * wire: once here, once by the tuple).
+ */
+export interface CertOption {
+  readonly name: string;
+  readonly data: Buffer;
+}
+
+/** What the CA decides; encoded in this order after the key fields. */
+export interface CertificateFields {
+  readonly certType: CertType;
+  /** The certified key. */
+  readonly key: PublicKey;
+  readonly nonce: Buffer;
+  readonly serial: bigint;
+  readonly keyId: string;
+  readonly principals: readonly string[];
+  /** Seconds since the epoch. */
+  readonly validAfter: bigint;
+  /** Seconds since the epoch; FOREVER for no end. */
+  readonly validBefore: bigint;
+  /** Sorted by name (byte order), unique. */
+  readonly criticalOptions: readonly CertOption[];
+  /** Sorted by name (byte order), unique. */
+  readonly extensions: readonly CertOption[];
+  /** Ignored by OpenSSH; empty when we sign. */
+  readonly reserved?: Buffer;
+}
+
+/** A parsed, signed certificate. */
+export interface Certificate extends CertificateFields {
+  /** The certificate algorithm, e.g. `ssh-ed25519-cert-v01@openssh.com`. */
+  readonly type: string;
+  readonly reserved: Buffer;
+  /** The CA key that signed it. */
+  readonly signatureKey: PublicKey;
+  /** The SSH signature blob (`string algorithm ‖ string signature`). */
+  readonly signature: Buffer;
+  readonly signatureAlgorithm: string;
+  /** Bytes the signature covers (everything before the signature field). */
+  readonly signedData: Buffer;
+  /** The whole certificate blob. */
+  readonly blob: Buffer;
+}
+
+/** Critical options in typed form. */
+export interface CriticalOptions {
+  readonly forceCommand?: string;
+  readonly sourceAddress?: readonly string[];
+  readonly verifyRequired?: boolean;
+}
