@@ -1,0 +1,2 @@
+export { EmbeddedStore, type EmbeddedStoreOptions } from './store';
+export type { RecoveryReport, TornTail } from './recovery';
