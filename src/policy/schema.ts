@@ -11,12 +11,10 @@ import { PERMISSIONS } from './types';
 const DAY = 86_400_000;
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const name = () =>
-  z
-    .string()
-    .regex(NAME_RE, {
-      message:
-        'not a valid name (accepted: letters, digits, _ . - up to 64 characters, starting with a letter or digit)',
-    });
+  z.string().regex(NAME_RE, {
+    message:
+      'not a valid name (accepted: letters, digits, _ . - up to 64 characters, starting with a letter or digit)',
+  });
 const text = (max: number) => z.string().max(max);
 const nonEmptyString = () => z.string().min(1);
 
@@ -151,11 +149,9 @@ export const LABEL_VALUE_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 export const hostSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(HOST_NAME_RE, {
-      message: 'not a valid host name (accepted: lower-case letters, digits, . and -)',
-    }),
+  name: z.string().regex(HOST_NAME_RE, {
+    message: 'not a valid host name (accepted: lower-case letters, digits, . and -)',
+  }),
   address: z
     .string()
     .min(1)
@@ -167,11 +163,9 @@ export const hostSchema = z.strictObject({
       z
         .string()
         .regex(LABEL_KEY_RE, { message: 'not a valid label key (accepted: a-z 0-9 . _ / -, up to 63)' }),
-      z
-        .string()
-        .regex(LABEL_VALUE_RE, {
-          message: 'not a valid label value (accepted: A-Z a-z 0-9 . _ -, up to 63)',
-        }),
+      z.string().regex(LABEL_VALUE_RE, {
+        message: 'not a valid label value (accepted: A-Z a-z 0-9 . _ -, up to 63)',
+      }),
     )
     .default({}),
   trust: z
@@ -179,11 +173,9 @@ export const hostSchema = z.strictObject({
       host_ca: z.boolean().default(false),
       fingerprints: z
         .array(
-          z
-            .string()
-            .regex(FINGERPRINT_RE, {
-              message: 'not a fingerprint (accepted: SHA256:<43 base64 characters>)',
-            }),
+          z.string().regex(FINGERPRINT_RE, {
+            message: 'not a fingerprint (accepted: SHA256:<43 base64 characters>)',
+          }),
         )
         .default([]),
     })

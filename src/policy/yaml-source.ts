@@ -126,6 +126,9 @@ function checkNodes(
  * would cost seconds. Counts bracket depth outside quotes and comments; when it goes
  * past the limit, the lexer confirms (brackets inside block scalars do not count).
  */
+/** Tokens the lexer emits that are not source text (document start, scalar and flow-error markers). */
+const LEXER_CONTROL = new Set(['\u0002', '\u0018', '\u001f']);
+
 function maxFlowDepth(text: string, maxDepth: number): { line: number; col: number } | null {
   let depth = 0;
   let suspicious = false;
@@ -145,7 +148,7 @@ function maxFlowDepth(text: string, maxDepth: number): { line: number; col: numb
         return { line, col: offset - before.lastIndexOf('\n') };
       }
     } else if ((token === ']' || token === '}') && depth > 0) depth--;
-    offset += token.length;
+    if (!LEXER_CONTROL.has(token)) offset += token.length;
   }
   return null;
 }
