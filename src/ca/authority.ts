@@ -1,0 +1,218 @@
+import type { Clock, Random } from '../core';
+import {
+  DEFAULT_LIMITS,
+  NONCE_BYTES,
+  encodeCriticalOptions,
+  flagOption,
+  formatCertificateLine,
+  normalizeSourceAddress,
+  signCertificate,
+  sortOptions,
+  validateCertificateFields,
+  validateForceCommand,
+  validateSerial,
+  type Certificate,
+  type CertificateFields,
+  type CertificateLimits,
+  type CertType,
+} from './cert';
+import { caError } from './errors';
+import {
+  fingerprint,
+  parseAuthorizedKey,
+  signatureAlgorithmFor,
+  verifySignature,
+  type PublicKey,
+} from './keys';
+import type { CaRole } from './roles';
+import type { Signer } from './signer';
+
+export interface AuthorityDeps {
+  /** Signers per role; a role without one cannot issue. */
+  readonly signers: Partial<Record<CaRole, Signer>>;
+  /** Allocates a unique, non-zero serial (the store's `increment('ca.serial')`). */
+  readonly nextSerial: () => Promise<bigint | number>;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly limits?: Partial<CertificateLimits>;
+  /**
+   * Also verify each new signature with the CA public key before returning it
+   * (costs about three signatures' time with Ed25519; worth it for remote signers).
+   */
+  readonly verifyAfterSign?: boolean;
+}
+
+interface CommonRequest {
+  /** The key to certify: a parsed key or its `TYPE BASE64 [COMMENT]` line. */
+  readonly publicKey: PublicKey | string;
+  readonly principals: readonly string[];
+  readonly keyId: string;
+  /** Lifetime from now in ms; give this or `notAfter`. */
+  readonly ttlMs?: number;
+  /** End of validity in ms since the epoch (e.g. the grant's end); give this or `ttlMs`. */
+  readonly notAfter?: number;
+}
+
+export interface UserCertificateRequest extends CommonRequest {
+  /** `user` (the gateway accepts it) or `host-access` (hosts accept it; the gateway's per-session certificate). */
+  readonly ca?: 'user' | 'host-access';
+  readonly forceCommand?: string;
+  /** CIDRs, as a list or comma-separated. */
+  readonly sourceAddress?: string | readonly string[];
+  readonly verifyRequired?: boolean;
+  /** Extension names, each on the allow-list. */
+  readonly extensions?: readonly string[];
+}
+
+export type HostCertificateRequest = CommonRequest;
+
+export interface IssuedCertificate {
+  readonly certificate: Certificate;
+  /** One-line OpenSSH form (what goes in `*-cert.pub`), without newline. */
+  readonly line: string;
+  readonly serial: bigint;
+  readonly role: CaRole;
+  readonly caFingerprint: string;
+}
+
+export interface Authority {
+  issueUserCertificate(request: UserCertificateRequest): Promise<IssuedCertificate>;
+  issueHostCertificate(request: HostCertificateRequest): Promise<IssuedCertificate>;
+  /** The CA public key of a role, or undefined when the role has no signer. */
+  publicKey(role: CaRole): PublicKey | undefined;
+  readonly limits: CertificateLimits;
+}
+
+function resolveKey(key: PublicKey | string): PublicKey {
+  return typeof key === 'string' ? parseAuthorizedKey(key, 'public key to certify').key : key;
+}
+
+function validityEnd(req: CommonRequest, nowMs: number): number {
+  if ((req.ttlMs === undefined) === (req.notAfter === undefined)) {
+    throw caError('CA_INVALID_VALIDITY', 'give exactly one of a TTL or an end time');
+  }
+  const end = req.ttlMs !== undefined ? nowMs + req.ttlMs : req.notAfter!;
+  if (
+    !Number.isSafeInteger(end) ||
+    (req.ttlMs !== undefined && (!Number.isSafeInteger(req.ttlMs) || req.ttlMs <= 0))
+  ) {
+    throw caError('CA_INVALID_VALIDITY', 'the TTL must be a positive whole number of milliseconds');
+  }
+  return end;
+}
+
+function sameOptions(a: CertificateFields['extensions'], b: CertificateFields['extensions']): boolean {
+  return a.length === b.length && a.every((o, i) => o.name === b[i]!.name && o.data.equals(b[i]!.data));
+}
+
+/**
+ * The certificate authority: validates a request against the limits, allocates a
+ * serial, signs, then parses what it produced and checks it field by field
+ * (and against the limits again) before anything leaves. Policy decides *whether*;
+ * this enforces *what*.
+ */
+export function createAuthority(deps: AuthorityDeps): Authority {
+  const limits: CertificateLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  if (limits.clockSkewMs < 0 || limits.maxUserTtlMs <= 0 || limits.maxHostTtlMs <= 0)
+    throw new TypeError('CA limits must be positive');
+
+  async function issue(
+    role: CaRole,
+    certType: CertType,
+    req: CommonRequest,
+    build: (key: PublicKey) => Pick<CertificateFields, 'criticalOptions' | 'extensions'>,
+  ): Promise<IssuedCertificate> {
+    const signer = deps.signers[role];
+    if (!signer) throw caError('CA_KEY_MISSING', `no ${role} CA is configured`);
+    const now = deps.clock.now();
+    const key = resolveKey(req.publicKey);
+    const end = validityEnd(req, now);
+    const draft: CertificateFields = {
+      certType,
+      key,
+      nonce: Buffer.alloc(NONCE_BYTES),
+      serial: 1n,
+      keyId: req.keyId,
+      principals: [...req.principals],
+      validAfter: BigInt(Math.max(0, Math.floor((now - limits.clockSkewMs) / 1000))),
+      validBefore: BigInt(Math.floor(end / 1000)),
+      ...build(key),
+    };
+    // Everything is checked before a serial is spent.
+    validateCertificateFields(draft, now, limits);
+    const serial = validateSerial(BigInt(await deps.nextSerial()));
+    const nonce = deps.random.bytes(NONCE_BYTES);
+    if (nonce.length !== NONCE_BYTES) throw new TypeError('random source returned the wrong number of bytes');
+    const fields: CertificateFields = { ...draft, serial, nonce: Buffer.from(nonce) };
+    let certificate: Certificate;
+    try {
+      certificate = await signCertificate(fields, signer);
+    } catch (err) {
+      throw caError('CA_SIGNER_FAILED', `the ${role} CA signer failed: ${(err as Error).message}`, { role });
+    }
+    recheck(certificate, fields, signer, role, now);
+    return {
+      certificate,
+      line: formatCertificateLine(certificate),
+      serial,
+      role,
+      caFingerprint: fingerprint(signer.publicKey),
+    };
+  }
+
+  function recheck(
+    cert: Certificate,
+    fields: CertificateFields,
+    signer: Signer,
+    role: CaRole,
+    now: number,
+  ): void {
+    const mismatch = (what: string) =>
+      caError(
+        'CA_SIGNER_FAILED',
+        `the issued certificate does not match the request (${what}); nothing was issued`,
+        { role, field: what },
+      );
+    if (!cert.key.blob.equals(fields.key.blob)) throw mismatch('key');
+    if (cert.certType !== fields.certType) throw mismatch('type');
+    if (cert.serial !== fields.serial) throw mismatch('serial');
+    if (!cert.nonce.equals(fields.nonce)) throw mismatch('nonce');
+    if (cert.keyId !== fields.keyId) throw mismatch('key id');
+    if (
+      cert.principals.length !== fields.principals.length ||
+      cert.principals.some((p, i) => p !== fields.principals[i])
+    )
+      throw mismatch('principals');
+    if (cert.validAfter !== fields.validAfter || cert.validBefore !== fields.validBefore)
+      throw mismatch('validity');
+    if (!sameOptions(cert.criticalOptions, fields.criticalOptions)) throw mismatch('critical options');
+    if (!sameOptions(cert.extensions, fields.extensions)) throw mismatch('extensions');
+    if (!cert.signatureKey.blob.equals(signer.publicKey.blob)) throw mismatch('CA key');
+    if (cert.signatureAlgorithm !== signatureAlgorithmFor(signer.publicKey.type))
+      throw mismatch('signature algorithm');
+    validateCertificateFields(cert, now, limits);
+    if (deps.verifyAfterSign && !verifySignature(cert.signatureKey, cert.signedData, cert.signature))
+      throw mismatch('signature');
+  }
+
+  return {
+    limits,
+    publicKey: (role) => deps.signers[role]?.publicKey,
+    issueUserCertificate: (req) =>
+      issue(req.ca ?? 'user', 'user', req, () => {
+        if (req.forceCommand !== undefined) validateForceCommand(req.forceCommand);
+        return {
+          criticalOptions: encodeCriticalOptions({
+            ...(req.forceCommand !== undefined ? { forceCommand: req.forceCommand } : {}),
+            ...(req.sourceAddress !== undefined
+              ? { sourceAddress: normalizeSourceAddress(req.sourceAddress) }
+              : {}),
+            verifyRequired: req.verifyRequired === true,
+          }),
+          extensions: sortOptions((req.extensions ?? []).map(flagOption), 'extension'),
+        };
+      }),
+    issueHostCertificate: (req) =>
+      issue('host', 'host', req, () => ({ criticalOptions: [], extensions: [] })),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The certificate authority: OpenSSH certificates (user and host), their strict
+ * parsing and verification, KRLs, CA key storage and signers. Knows the SSH wire
+ * format and nothing about HTTP.
+ */
+export {
+  createAuthority,
+  type Authority,
+  type AuthorityDeps,
+  type UserCertificateRequest,
+  type HostCertificateRequest,
+  type IssuedCertificate,
+} from './authority';
+export { initKeystore, openKeystore, type Keystore, type KeystoreOptions } from './keystore';
+export {
+  createKeyObjectSigner,
+  loadFileSigner,
+  readPrivateKeyFile,
+  type Signer,
+  type LoadKeyOptions,
+} from './signer';
+export { CA_ROLES, CA_KEY_FILES, type CaRole } from './roles';
+export { limitsFromConfig, type CaConfigSlice } from './limits';
+export {
+  parseCertificate,
+  parseCertificateLine,
+  formatCertificateLine,
+  verifyCertificate,
+  describeCertificate,
+  certificateToJson,
+  signCertificate,
+  sanitizeKeyId,
+  validatePrincipals,
+  validateKeyId,
+  decodeCriticalOptions,
+  parseCidrList,
+  cidrListContains,
+  PRINCIPAL_PATTERN,
+  KEY_ID_PATTERN,
+  KNOWN_EXTENSIONS,
+  KNOWN_CRITICAL_OPTIONS,
+  FOREVER,
+  DEFAULT_LIMITS,
+  type Certificate,
+  type CertificateFields,
+  type CertificateLimits,
+  type CertType,
+  type CriticalOptions,
+  type VerifyOptions,
+  type VerifiedCertificate,
+} from './cert';
+export { encodeKrl, parseKrl, isRevoked, describeKrl, krlToJson, type Krl, type KrlInput } from './krl';
+export {
+  parseAuthorizedKey,
+  formatAuthorizedKey,
+  parsePublicKeyBlob,
+  parsePrivateKey,
+  encodeOpensshPrivateKey,
+  encodePkcs8Pem,
+  fingerprint,
+  verifySignature,
+  publicKeyToKeyObject,
+  publicKeyFromKeyObject,
+  generateKeyPair,
+  checkKeyPolicy,
+  type PublicKey,
+  type KeyType,
+  type CaKeyKind,
+  type KeyPolicy,
+} from './keys';

@@ -1,0 +1,196 @@
+import { createAuthority, type AuthorityDeps } from '../../../src/ca/authority';
+import { parseCertificateLine, verifyCertificate } from '../../../src/ca/cert';
+import { formatAuthorizedKey } from '../../../src/ca/keys';
+import type { Signer } from '../../../src/ca/signer';
+import { createFakeClock, type Random } from '../../../src/core';
+import { fixturePublicKey } from '../../fixtures/ca/load';
+import { asyncCodeOf, fixtureSigner, NOW } from './support';
+
+function counterRandom(): Random {
+  let n = 0;
+  return { bytes: (len) => Buffer.alloc(len, ++n) };
+}
+
+function setup(overrides: Partial<AuthorityDeps> = {}) {
+  let serial = 100;
+  const allocated: number[] = [];
+  const clock = createFakeClock(NOW + 500);
+  const authority = createAuthority({
+    signers: {
+      user: fixtureSigner('ca_ed25519'),
+      'host-access': fixtureSigner('ca_ecdsa'),
+      host: fixtureSigner('ca_rsa'),
+    },
+    nextSerial: async () => {
+      allocated.push(++serial);
+      return serial;
+    },
+    clock,
+    random: counterRandom(),
+    ...overrides,
+  });
+  return { authority, allocated, clock };
+}
+
+const request = {
+  publicKey: fixturePublicKey('ed25519'),
+  principals: ['root'],
+  keyId: 'user=alice req=r1',
+  ttlMs: 3_600_000,
+};
+
+describe('authority: user certificates', () => {
+  it('issues a certificate with the next serial, a 32-byte random nonce and valid_after backdated by the skew', async () => {
+    const { authority, allocated } = setup();
+    const issued = await authority.issueUserCertificate({
+      ...request,
+      extensions: ['permit-pty'],
+      forceCommand: 'id',
+      sourceAddress: '10.0.0.0/8,192.0.2.1/32',
+    });
+    const cert = issued.certificate;
+    expect(issued.serial).toBe(101n);
+    expect(allocated).toEqual([101]);
+    expect(cert.nonce).toEqual(Buffer.alloc(32, 1));
+    expect(cert.validAfter).toBe(BigInt((NOW - 60_000) / 1000));
+    expect(cert.validBefore).toBe(BigInt((NOW + 3_600_000) / 1000));
+    expect(cert.principals).toEqual(['root']);
+    expect(issued.role).toBe('user');
+    expect(parseCertificateLine(issued.line).certificate.blob).toEqual(cert.blob);
+    const verified = verifyCertificate(cert, {
+      now: NOW,
+      certType: 'user',
+      trustedCas: [fixturePublicKey('ca_ed25519')],
+      principal: 'root',
+      sourceAddress: '192.0.2.1',
+    });
+    expect(verified.options).toEqual({
+      forceCommand: 'id',
+      sourceAddress: ['10.0.0.0/8', '192.0.2.1'],
+      verifyRequired: false,
+    });
+  });
+
+  it('backdates by the configured skew', async () => {
+    const { authority } = setup({ limits: { clockSkewMs: 300_000 } });
+    const issued = await authority.issueUserCertificate(request);
+    expect(issued.certificate.validAfter).toBe(BigInt((NOW - 300_000) / 1000));
+  });
+
+  it('signs per-session certificates with the host-access CA and accepts a key line', async () => {
+    const { authority } = setup();
+    const issued = await authority.issueUserCertificate({
+      ...request,
+      ca: 'host-access',
+      publicKey: formatAuthorizedKey(fixturePublicKey('ecdsa256'), 'k'),
+      ttlMs: undefined,
+      notAfter: NOW + 600_000,
+    });
+    expect(issued.certificate.signatureKey.blob).toEqual(fixturePublicKey('ca_ecdsa').blob);
+    expect(issued.certificate.validBefore).toBe(BigInt((NOW + 600_000) / 1000));
+  });
+
+  it('sorts extensions by byte order whatever order they are asked in', async () => {
+    const { authority } = setup();
+    const issued = await authority.issueUserCertificate({
+      ...request,
+      extensions: ['permit-pty', 'permit-agent-forwarding', 'permit-X11-forwarding'],
+    });
+    expect(issued.certificate.extensions.map((e) => e.name)).toEqual([
+      'permit-X11-forwarding',
+      'permit-agent-forwarding',
+      'permit-pty',
+    ]);
+  });
+
+  const refused: Array<[string, object, string]> = [
+    ['a TTL above the maximum', { ttlMs: 12 * 3_600_000 + 1000 }, 'CA_INVALID_VALIDITY'],
+    ['a zero TTL', { ttlMs: 0 }, 'CA_INVALID_VALIDITY'],
+    ['both a TTL and an end', { notAfter: NOW + 1000 }, 'CA_INVALID_VALIDITY'],
+    ['an end in the past', { ttlMs: undefined, notAfter: NOW - 1000 }, 'CA_INVALID_VALIDITY'],
+    ['a principal with a comma', { principals: ['a,root'] }, 'CA_INVALID_PRINCIPAL'],
+    ['a wildcard principal', { principals: ['*'] }, 'CA_INVALID_PRINCIPAL'],
+    ['no principals', { principals: [] }, 'CA_INVALID_PRINCIPAL'],
+    ['a key id with a newline', { keyId: 'a\nb' }, 'CA_INVALID_KEY_ID'],
+    ['an RSA 2048 key', { publicKey: fixturePublicKey('rsa2048') }, 'CA_KEY_REFUSED'],
+    ['a duplicated extension', { extensions: ['permit-pty', 'permit-pty'] }, 'CA_INVALID_OPTION'],
+    ['an unknown extension', { extensions: ['permit-everything'] }, 'CA_EXTENSION_NOT_ALLOWED'],
+    ['a bad source address', { sourceAddress: ['10.0.0.1/8'] }, 'CA_INVALID_SOURCE_ADDRESS'],
+    ['a force-command with a newline', { forceCommand: 'a\nb' }, 'CA_INVALID_OPTION'],
+    ['a malformed public key line', { publicKey: 'ssh-ed25519 AAAA' }, 'CA_MALFORMED'],
+  ];
+  it.each(refused)('refuses %s and spends no serial', async (_name, overrides, code) => {
+    const { authority, allocated } = setup();
+    expect(await asyncCodeOf(() => authority.issueUserCertificate({ ...request, ...overrides }))).toBe(code);
+    expect(allocated).toEqual([]);
+  });
+
+  it('refuses a zero serial from the allocator', async () => {
+    const { authority } = setup({ nextSerial: async () => 0 });
+    expect(await asyncCodeOf(() => authority.issueUserCertificate(request))).toBe('CA_INVALID_SERIAL');
+  });
+
+  it('refuses to issue without a signer for the role', async () => {
+    const { authority } = setup({ signers: {} });
+    expect(await asyncCodeOf(() => authority.issueUserCertificate(request))).toBe('CA_KEY_MISSING');
+  });
+
+  it('refuses what a faulty signer produced: a signature by another key', async () => {
+    const honest = fixtureSigner('ca_ed25519');
+    const faulty: Signer = { publicKey: honest.publicKey, sign: fixtureSigner('ed25519').sign };
+    const { authority } = setup({ signers: { user: faulty }, verifyAfterSign: true });
+    expect(await asyncCodeOf(() => authority.issueUserCertificate(request))).toBe('CA_SIGNER_FAILED');
+  });
+
+  it('refuses what a faulty signer produced: an RSA SHA-1 signature algorithm', async () => {
+    const rsa = fixtureSigner('ca_rsa');
+    const faulty: Signer = {
+      publicKey: rsa.publicKey,
+      sign: async (data) => {
+        const blob = await rsa.sign(data);
+        return Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from('ssh-rsa'), blob.subarray(4 + 12)]);
+      },
+    };
+    const { authority } = setup({ signers: { user: faulty } });
+    expect(await asyncCodeOf(() => authority.issueUserCertificate(request))).toBe('CA_SIGNER_FAILED');
+  });
+
+  it('wraps a signer that throws', async () => {
+    const broken: Signer = {
+      publicKey: fixturePublicKey('ca_ed25519'),
+      sign: async () => Promise.reject(new Error('HSM unavailable')),
+    };
+    const { authority } = setup({ signers: { user: broken } });
+    expect(await asyncCodeOf(() => authority.issueUserCertificate(request))).toBe('CA_SIGNER_FAILED');
+  });
+});
+
+describe('authority: host certificates', () => {
+  it('signs host certificates with the host CA (RSA: rsa-sha2-512), without options or extensions', async () => {
+    const { authority } = setup();
+    const issued = await authority.issueHostCertificate({
+      publicKey: fixturePublicKey('ecdsa256'),
+      principals: ['db-1.example.com', '10.0.0.5'],
+      keyId: 'host db-1',
+      ttlMs: 30 * 86_400_000,
+    });
+    expect(issued.certificate.certType).toBe('host');
+    expect(issued.certificate.signatureAlgorithm).toBe('rsa-sha2-512');
+    expect(issued.certificate.criticalOptions).toEqual([]);
+    expect(issued.certificate.extensions).toEqual([]);
+  });
+
+  it('refuses a host lifetime above the host maximum', async () => {
+    const { authority } = setup({ limits: { maxHostTtlMs: 86_400_000 } });
+    expect(
+      await asyncCodeOf(() =>
+        authority.issueHostCertificate({
+          publicKey: fixturePublicKey('ecdsa256'),
+          principals: ['db-1'],
+          keyId: 'h',
+          ttlMs: 2 * 86_400_000,
+        }),
+      ),
+    ).toBe('CA_INVALID_VALIDITY');
+  });
+});
