@@ -49,7 +49,17 @@ export {
   type VerifyOptions,
   type VerifiedCertificate,
 } from './cert';
-export { encodeKrl, parseKrl, isRevoked, describeKrl, krlToJson, type Krl, type KrlInput } from './krl';
+export {
+  encodeKrl,
+  parseKrl,
+  isRevoked,
+  describeKrl,
+  krlToJson,
+  KRL_MAGIC,
+  type Krl,
+  type KrlInput,
+  type SerialRange,
+} from './krl';
 export {
   parseAuthorizedKey,
   formatAuthorizedKey,
@@ -63,8 +73,10 @@ export {
   publicKeyFromKeyObject,
   generateKeyPair,
   checkKeyPolicy,
+  CA_KEY_KINDS,
   type PublicKey,
   type KeyType,
   type CaKeyKind,
   type KeyPolicy,
 } from './keys';
+export { readInputFile, writeFileAtomic } from './files';
