@@ -73,3 +73,4 @@ export { FileTransport, HttpTransport, type HttpTransportOptions } from './trans
 export { SyslogTransport, formatSyslog, type SyslogFormat, type SyslogTransportOptions } from './syslog';
 export { createForwarderFromConfig, createFileSigner, openAuditLog } from './open';
 export { readAuditLines, tailAuditLog, latestStoredCheckpoint, type TailFilter } from './read';
+export { verifyFile, readSmallFile } from './file';

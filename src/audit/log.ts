@@ -138,11 +138,13 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   function maybeCheckpoint(): void {
     if (checkpointing || sinceCheckpoint === 0) return;
     if (sinceCheckpoint < everyEntries && clock.now() - lastCheckpointAt < intervalMs) return;
-    void startCheckpoint().catch((err: unknown) => {
-      logger.error('audit checkpoint failed; it is retried with the next entries', {
-        error: (err as Error).message,
-      });
-    });
+    startCheckpoint().then(
+      () => maybeCheckpoint(), // entries appended meanwhile may already call for the next one
+      (err: unknown) =>
+        logger.error('audit checkpoint failed; it is retried with the next entries', {
+          error: (err as Error).message,
+        }),
+    );
   }
 
   function startCheckpoint(): Promise<Checkpoint | null> {
@@ -153,7 +155,9 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     const covering = sinceCheckpoint;
     const run = (async () => {
       const head = await store.head(storeLog);
-      if (head.seq === 0 || head.hash === null || head.seq === lastCheckpointEntrySeq) return last;
+      if (head.seq === 0 || head.hash === null) return null;
+      // Nothing new since our own checkpoint, which covered everything before it.
+      if (head.seq === lastCheckpointEntrySeq && last?.seq === head.seq - 1) return last;
       const payload = { seq: head.seq, hash: head.hash, time: isoTime(clock.now()), log_id: logId };
       const jws = await signer.sign(payload);
       const entry = await appendInternal(
