@@ -8,8 +8,10 @@ const escapeHtml = (s: string) =>
 function normalize(err: unknown): BreakglassError | null {
   if (isBreakglassError(err)) return err;
   const e = err as { type?: string; status?: number; message?: string };
-  if (e && e.type === 'entity.too.large') return new BreakglassError('PAYLOAD_TOO_LARGE', 'request body too large');
-  if (e && e.type === 'entity.parse.failed') return new BreakglassError('BAD_REQUEST', 'request body is not valid JSON');
+  if (e && e.type === 'entity.too.large')
+    return new BreakglassError('PAYLOAD_TOO_LARGE', 'request body too large');
+  if (e && e.type === 'entity.parse.failed')
+    return new BreakglassError('BAD_REQUEST', 'request body is not valid JSON');
   if (e && typeof e.type === 'string' && e.status && e.status < 500) {
     return new BreakglassError('BAD_REQUEST', `request body rejected (${e.type})`);
   }
@@ -36,7 +38,9 @@ export function errorHandler() {
       res.json(body);
       return;
     }
-    const msg = error.expose ? error.message : 'Something went wrong on our side. The request id helps the operators find it.';
+    const msg = error.expose
+      ? error.message
+      : 'Something went wrong on our side. The request id helps the operators find it.';
     res
       .type('html')
       .send(
