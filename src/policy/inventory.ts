@@ -21,6 +21,8 @@ export interface Inventory {
   hasLabelValue(key: string, value: string): boolean;
 }
 
+const EMPTY: ReadonlySet<string> = new Set();
+
 export function createInventory(hosts: readonly Host[], labelKeys: readonly string[] = []): Inventory {
   const byName = new Map<string, Host>();
   const byLabel = new Map<string, Map<string, Set<string>>>();
@@ -48,7 +50,7 @@ export function createInventory(hosts: readonly Host[], labelKeys: readonly stri
     hosts: () => byName.values(),
     hasLabelValue: (key, value) => byLabel.get(key)?.has(value) ?? false,
     select(selector, limits) {
-      const sets: Set<string>[] = [];
+      const sets: ReadonlySet<string>[] = [];
       for (const [key, source] of Object.entries(selector)) {
         let pattern;
         try {
@@ -61,9 +63,12 @@ export function createInventory(hosts: readonly Host[], labelKeys: readonly stri
           throw new BreakglassError('POLICY_BAD_REQUEST', `selector ${key}: ${message}`);
         }
         const values = byLabel.get(key);
+        if (pattern.kind === 'literal') {
+          sets.push(values?.get(source) ?? EMPTY); // the index's own set: no copy
+          continue;
+        }
         const hit = new Set<string>();
-        if (values && pattern.kind === 'literal') for (const n of values.get(source) ?? []) hit.add(n);
-        else if (values)
+        if (values)
           for (const [value, names] of values) if (pattern.test(value)) for (const n of names) hit.add(n);
         sets.push(hit);
       }

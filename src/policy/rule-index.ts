@@ -37,13 +37,30 @@ export function createRuleIndex<R extends CompiledRule>(rules: readonly R[]): Ru
       else for (const p of m.emails!) file(byEmail, p.literal!, rule);
     }
   }
+  // Dedupe by position with an epoch stamp instead of a Set: evaluation is synchronous, so one array serves every call.
+  const position = new Map(rules.map((r, i) => [r, i]));
+  const stamp = new Uint32Array(rules.length);
+  let epoch = 0;
   return {
     size: rules.length,
     candidates(subject) {
-      const seen = new Set<R>(always);
-      for (const g of subject.groups) for (const r of byGroup.get(g) ?? []) seen.add(r);
-      for (const r of byEmail.get(subject.email.toLowerCase()) ?? []) seen.add(r);
-      return [...seen].sort((a, b) => a.order - b.order);
+      epoch = epoch === 0xffffffff ? 1 : epoch + 1;
+      if (epoch === 1) stamp.fill(0);
+      const out: R[] = [];
+      const add = (list: readonly R[] | undefined) => {
+        if (!list) return;
+        for (const r of list) {
+          const i = position.get(r)!;
+          if (stamp[i] !== epoch) {
+            stamp[i] = epoch;
+            out.push(r);
+          }
+        }
+      };
+      add(always);
+      for (const g of subject.groups) add(byGroup.get(g));
+      add(byEmail.get(subject.email.toLowerCase()));
+      return out.sort((a, b) => position.get(a)! - position.get(b)!);
     },
   };
 }
