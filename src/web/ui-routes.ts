@@ -36,15 +36,13 @@ export function uiRoutes(deps: {
   router.get('/', async (req, res, next) => {
     try {
       const subject = await currentSubject(req);
-      res
-        .type('html')
-        .send(
-          homePage({
-            subject,
-            csrf: subject ? csrfToken(req, deps.random) : undefined,
-            loginAvailable: identity.oidc !== null,
-          }),
-        );
+      res.type('html').send(
+        homePage({
+          subject,
+          csrf: subject ? csrfToken(req, deps.random) : undefined,
+          loginAvailable: identity.oidc !== null,
+        }),
+      );
     } catch (err) {
       next(err);
     }

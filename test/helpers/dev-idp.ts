@@ -270,14 +270,29 @@ export async function approveDeviceLogin(
   userCode: string,
   email: string,
 ): Promise<BrowserResponse> {
-  const input = await browser.follow(await browser.get(verificationUri));
-  const entry = readForm(input, 'op.deviceInputForm');
-  const confirmPage = await browser.follow(
-    await browser.post(entry.action, { ...entry.fields, user_code: userCode }),
-  );
+  const confirmPage = await enterDeviceCode(browser, verificationUri, userCode);
   const confirm = readForm(confirmPage, 'op.deviceConfirmForm');
   let page = await browser.follow(await browser.post(confirm.action, confirm.fields));
   if (page.body.includes('id="login"'))
     page = await browser.follow(await submitDevIdpLogin(browser, page, email));
   return page;
+}
+
+/**
+ * Opens the verification URI and submits the user code: the code entry form, or the
+ * self-submitting form the IdP serves for verification_uri_complete. Resolves with the
+ * confirmation page (form `op.deviceConfirmForm`).
+ */
+export async function enterDeviceCode(
+  browser: HttpBrowser,
+  verificationUri: string,
+  userCode: string,
+): Promise<BrowserResponse> {
+  const first = await browser.follow(await browser.get(verificationUri));
+  const form = first.body.includes('id="op.deviceInputForm"')
+    ? readForm(first, 'op.deviceInputForm')
+    : readForm(first);
+  return browser.follow(
+    await browser.post(form.action, { ...form.fields, user_code: form.fields.user_code || userCode }),
+  );
 }
