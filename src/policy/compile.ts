@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { CompiledDeny, CompiledPolicy, CompiledRole, HostSelector, SubjectMatcher } from './compiled';
 import { parseCidr } from './cidr';
 import { sha256Version } from './hash';
+import { hostFromDoc } from './host-input';
 import { createInventory, type Inventory } from './inventory';
 import type { PolicyLimits } from './limits';
 import { parseLogin, type LoginTemplate } from './logins';
@@ -92,15 +93,7 @@ export function compileSources(sources: PolicySources, limits: PolicyLimits): Co
       return;
     }
     hostSeen.set(h.name, i);
-    hosts.push({
-      name: h.name,
-      address: h.address,
-      port: h.port,
-      labels: { ...h.labels },
-      trust: { hostCa: h.trust.host_ca, fingerprints: [...h.trust.fingerprints] },
-      immutable: h.immutable,
-      ...(h.description !== undefined ? { description: h.description } : {}),
-    });
+    hosts.push(hostFromDoc(h));
   });
   const inventory = createInventory(hosts, hostsDoc.label_keys);
 

@@ -18,6 +18,7 @@ export type { CompiledPolicy } from './compiled';
 export { evaluate, DENIED_CONSTRAINTS } from './evaluate';
 export { canReview, hasPermission, permissionsOf, matchesReviewerSpec, type ReviewOptions } from './review';
 export { createInventory, withHosts, type Inventory } from './inventory';
+export { hostFromInput } from './host-input';
 export { DEFAULT_LIMITS, resolveLimits, limitsFromConfig, type PolicyLimits } from './limits';
 export { SAFE_LOGIN_RE, isSafeLogin } from './logins';
 export {

@@ -6,7 +6,8 @@ import { evaluate } from './evaluate';
 import type { PolicyLimits } from './limits';
 import { loadPolicyDir, type LoadedPolicy } from './load';
 import { formatProblem, policyInvalidError, type PolicyProblem } from './problems';
-import type { AccessRequest, Decision, Subject } from './types';
+import { withHosts, type Inventory } from './inventory';
+import type { AccessRequest, Decision, Host, Subject } from './types';
 
 export interface PolicyReloadedEvent {
   readonly version: string;
@@ -52,6 +53,14 @@ export interface PolicyStore {
   /** The active policy; throws POLICY_NOT_LOADED before a successful load. */
   current(): LoadedPolicy;
   readonly version: string | null;
+  /** The file inventory plus the hosts registered at run time. */
+  inventory(): Inventory;
+  /**
+   * Replaces the hosts registered at run time (the access layer's registry); they join
+   * the inventory now and after every reload. Throws POLICY_DUPLICATE_NAME, changing
+   * nothing, when a name is also in hosts.yaml or listed twice.
+   */
+  setRuntimeHosts(hosts: readonly Host[]): void;
   /** Evaluates against the active policy and inventory at the clock's now. */
   evaluate(subject: Subject, request: AccessRequest): Decision;
   /** Stops watching; pending timers are cleared. */
@@ -62,6 +71,8 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
   const { dir, logger, clock } = options;
   const debounceMs = options.debounceMs ?? 250;
   let active: LoadedPolicy | null = null;
+  let runtimeHosts: readonly Host[] = [];
+  let merged: Inventory | null = null;
   let running: Promise<ReloadResult> | null = null;
   let queued: Promise<ReloadResult> | null = null;
   let watcher: FSWatcher | null = null;
@@ -91,8 +102,26 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
       options.onRefused?.({ problems: result.problems, keptVersion, trigger });
       return { ok: false, problems: result.problems, keptVersion };
     }
+    let inventory: Inventory;
+    try {
+      inventory = runtimeHosts.length > 0 ? withHosts(result.inventory, runtimeHosts) : result.inventory;
+    } catch (err) {
+      const message = `${(err as Error).message}: a host in hosts.yaml has the name of a host registered at run time`;
+      const problems: PolicyProblem[] = [
+        { file: dir, line: 0, col: 0, code: 'POLICY_DUPLICATE_NAME', message, severity: 'error' },
+      ];
+      logger.error('policy refused; the last good policy stays active', {
+        dir,
+        trigger,
+        keptVersion,
+        problems: problems.map(formatProblem),
+      });
+      options.onRefused?.({ problems, keptVersion, trigger });
+      return { ok: false, problems, keptVersion };
+    }
     const changed = keptVersion !== result.policy.version;
     active = result;
+    merged = inventory;
     for (const w of result.warnings) logger.warn('policy warning', { dir, problem: formatProblem(w) });
     if (changed) {
       logger.info('policy loaded', {
@@ -134,6 +163,15 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     return queued;
   }
 
+  function current(): LoadedPolicy {
+    if (!active)
+      throw new BreakglassError(
+        'POLICY_NOT_LOADED',
+        `no valid policy has been loaded from ${dir}; every request is denied`,
+      );
+    return active;
+  }
+
   function startWatching(): void {
     watcher = watch(dir, { persistent: false }, (_event, filename) => {
       if (closed || (filename !== null && !/\.ya?ml$/.test(String(filename)))) return;
@@ -167,9 +205,18 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     get version() {
       return active?.policy.version ?? null;
     },
+    inventory() {
+      current();
+      return merged!;
+    },
+    setRuntimeHosts(hosts) {
+      const base = current().inventory;
+      merged = hosts.length > 0 ? withHosts(base, hosts) : base; // throws before anything changes
+      runtimeHosts = [...hosts];
+    },
     evaluate(subject, request) {
-      const p = this.current();
-      return evaluate(p.policy, subject, request, p.inventory, clock.now());
+      const p = current();
+      return evaluate(p.policy, subject, request, merged!, clock.now());
     },
     async close() {
       closed = true;

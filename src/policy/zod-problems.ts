@@ -46,7 +46,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function messageFor(issue: z.core.$ZodIssue): string {
+export function messageFor(issue: z.core.$ZodIssue): string {
   if (issue.message.includes('(accepted')) return issue.message;
   switch (issue.code) {
     case 'invalid_type':

@@ -1,10 +1,11 @@
-import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Transport from 'winston-transport';
 import { createFakeClock } from '../../../src/core';
 import { createLogger } from '../../../src/logging';
 import {
   createPolicyStore,
+  hostFromInput,
   type PolicyRefusedEvent,
   type PolicyReloadedEvent,
   type PolicyStore,
@@ -173,5 +174,67 @@ describe('policy store: watching the directory', () => {
     expect(ctx.refused[ctx.refused.length - 1]).toMatchObject({ trigger: 'watch', keptVersion: good });
     expect(ctx.refused[ctx.refused.length - 1]!.problems[0]!.code).toBe('POLICY_NOT_UTF8');
     expect(ctx.store.version).toBe(good);
+  });
+});
+
+describe('policy store: hosts registered at run time', () => {
+  let ctx: ReturnType<typeof setup>;
+  beforeAll(async () => {
+    ctx = setup(false);
+    await ctx.store.start();
+  });
+  afterAll(async () => {
+    await ctx.store.close();
+    ctx.tmp.cleanup();
+  });
+
+  const runtimeHost = hostFromInput({
+    name: 'web-9',
+    address: '192.0.2.99',
+    labels: { env: 'prod', role: 'web' },
+    trust: { host_ca: true },
+  });
+  const dave = { sub: 'd', email: 'dave@example.com', groups: ['oncall'], amr: ['pwd'], claims: {} };
+
+  test('join the inventory, are evaluated like file hosts, and survive a reload', async () => {
+    expect(ctx.store.evaluate(dave, { host: 'web-9', login: 'dave', reason: 'x' }).effect).toBe('deny');
+    ctx.store.setRuntimeHosts([runtimeHost]);
+    expect(ctx.store.evaluate(dave, { host: 'web-9', login: 'dave', reason: 'x' }).effect).toBe(
+      'needs_approval',
+    );
+    expect(ctx.store.inventory().size).toBe(5);
+    await ctx.store.reload('api');
+    expect(ctx.store.evaluate(dave, { host: 'web-9', login: 'dave', reason: 'x' }).effect).toBe(
+      'needs_approval',
+    );
+  });
+
+  test('a runtime host may not reuse a file host name; nothing changes', () => {
+    expect(() => ctx.store.setRuntimeHosts([{ ...runtimeHost, name: 'demo' }])).toThrow(
+      expect.objectContaining({ code: 'POLICY_DUPLICATE_NAME' }),
+    );
+    expect(ctx.store.inventory().get('web-9')).toBeDefined();
+  });
+
+  test('a reload whose hosts.yaml takes a runtime host name is refused', async () => {
+    const extra =
+      '\n  - { name: web-9, address: 192.0.2.98, labels: { env: prod }, trust: { host_ca: true } }\n';
+    writeFileSync(
+      join(ctx.tmp.path, 'hosts.yaml'),
+      `${readFileSync(join(POLICIES, 'hosts.yaml'), 'utf8')}${extra}`,
+    );
+    const r = await ctx.store.reload('watch');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems[0]!.code).toBe('POLICY_DUPLICATE_NAME');
+    expect(ctx.store.inventory().get('web-9')!.address).toBe('192.0.2.99');
+  });
+
+  test('hostFromInput validates like hosts.yaml', () => {
+    expect(() => hostFromInput({ name: 'Bad Name', address: 'x', trust: {} })).toThrow(
+      expect.objectContaining({ code: 'POLICY_SCHEMA' }),
+    );
+    expect(() =>
+      hostFromInput({ name: 'ok', address: '192.0.2.1', trust: { host_ca: true }, colour: 'red' }),
+    ).toThrow('unknown keys colour');
   });
 });

@@ -476,3 +476,51 @@ deny:
     expect(tooLongForDeny.reasons.map((r) => r.rule)).toEqual(['roles.yaml:d']);
   });
 });
+
+describe('every SSH feature flag is carried through, and only its own', () => {
+  const flags = [
+    ['pty', 'pty'],
+    ['exec', 'exec'],
+    ['sftp', 'sftp'],
+    ['port_forwarding', 'portForwarding'],
+    ['agent_forwarding', 'agentForwarding'],
+    ['x11_forwarding', 'x11Forwarding'],
+    ['record_input', 'recordInput'],
+  ] as const;
+  const all = {
+    pty: false,
+    exec: false,
+    sftp: false,
+    portForwarding: false,
+    agentForwarding: false,
+    x11Forwarding: false,
+    recordInput: false,
+  };
+  test.each(flags)('%s: true', (yamlKey, field) => {
+    const off = flags.map(([k]) => `${k}: ${k === yamlKey}`).join(', ');
+    const p = load({
+      'roles.yaml': `roles:\n  - { name: r, subjects: [{ groups: [g] }], hosts: [{ names: [demo] }], logins: [ops], max_ttl: 1h, ssh: { ${off} } }\n`,
+    });
+    const d = evaluate(p.policy, subject('a@x.io', ['g']), { host: 'demo', login: 'ops' }, p.inventory, NOW);
+    expect(d.constraints).toMatchObject({ ...all, [field]: true });
+  });
+});
+
+describe('deny rule validity windows', () => {
+  const p = load({
+    'roles.yaml': `roles:
+  - { name: r, subjects: [{ groups: [g] }], hosts: [{ names: [demo] }], logins: [ops], max_ttl: 1h }
+deny:
+  - { name: freeze, subjects: [{ emails: ['*'] }], valid_from: '2026-12-24T00:00:00Z', valid_until: '2026-12-27T00:00:00Z' }
+`,
+  });
+  test.each([
+    [Date.UTC(2026, 11, 23), 'allow'],
+    [Date.UTC(2026, 11, 25), 'deny'],
+    [Date.UTC(2026, 11, 27), 'allow'],
+  ])('at %s the effect is %s', (now, effect) => {
+    expect(
+      evaluate(p.policy, subject('a@x.io', ['g']), { host: 'demo', login: 'ops' }, p.inventory, now).effect,
+    ).toBe(effect);
+  });
+});
