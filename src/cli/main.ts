@@ -3,6 +3,7 @@ import { isBreakglassError } from '../errors';
 import { registerAuditCommands } from './commands/audit';
 import { registerCaCommands } from './commands/ca';
 import { registerConfigCommands } from './commands/config';
+import { registerHostsCommands } from './commands/hosts';
 import { registerIdentityCommands } from './commands/identity';
 import { registerPolicyCommands } from './commands/policy';
 import { registerServeCommand } from './commands/serve';
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo): Command {
   registerPolicyCommands(program, io);
   registerAuditCommands(program, io);
   registerIdentityCommands(program, io);
+  registerHostsCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

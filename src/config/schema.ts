@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessSection } from './sections/access';
 import { auditSection } from './sections/audit';
 import { caSection } from './sections/ca';
 import { identitySection } from './sections/identity';
@@ -24,6 +25,7 @@ export const configSchema = z
     policy: policySection.prefault({}),
     audit: auditSection.prefault({}),
     identity: identitySection.prefault({}),
+    access: accessSection.prefault({}),
   })
   .describe('Breakglass configuration (breakglass.yaml).');
 
