@@ -25,6 +25,14 @@ export interface UpstreamSshd {
     pubKeyPath: string,
     opts: { principals: string[]; ca?: 'trusted' | 'untrusted'; validity?: string },
   ): string;
+  /**
+   * Certifies sshd's host key with a host CA made by ssh-keygen (`trusted` or `other`);
+   * returns the certificate line and that CA's public key line.
+   */
+  signHostKey(opts: { hostnames: string[]; ca?: 'trusted' | 'other'; validity?: string }): {
+    certificate: string;
+    caPublicKey: string;
+  };
   /** sshd's log so far (stderr, LogLevel VERBOSE). */
   log(): string;
   /** Waits until sshd's log after `from` (a length of `log()`) matches `pattern`; returns that part. */
@@ -63,6 +71,7 @@ export async function startUpstreamSshd(): Promise<UpstreamSshd> {
   keygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'test-host', '-f', hostKey]);
   keygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'user-ca', '-f', join(dir, 'user_ca')]);
   keygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'other-ca', '-f', join(dir, 'other_ca')]);
+  keygen(['-q', '-t', 'ed25519', '-N', '', '-C', 'host-ca', '-f', join(dir, 'host_ca')]);
   const hostKeyFingerprint = keygen(['-l', '-E', 'sha256', '-f', `${hostKey}.pub`]).split(/\s+/)[1]!;
   const port = await freePort();
   const config = join(dir, 'sshd_config');
@@ -133,6 +142,30 @@ export async function startUpstreamSshd(): Promise<UpstreamSshd> {
         pubKeyPath,
       ]);
       return readFileSync(pubKeyPath.replace(/\.pub$/, '-cert.pub'), 'utf8');
+    },
+    signHostKey(opts) {
+      const ca = join(dir, opts.ca === 'other' ? 'other_ca' : 'host_ca');
+      const pub = join(dir, `host_copy_${serial}.pub`);
+      writeFileSync(pub, readFileSync(`${hostKey}.pub`));
+      keygen([
+        '-q',
+        '-s',
+        ca,
+        '-h',
+        '-I',
+        `host-${serial}`,
+        '-z',
+        String(serial++),
+        '-n',
+        opts.hostnames.join(','),
+        '-V',
+        opts.validity ?? '-5m:+1h',
+        pub,
+      ]);
+      return {
+        certificate: readFileSync(pub.replace(/\.pub$/, '-cert.pub'), 'utf8'),
+        caPublicKey: readFileSync(`${ca}.pub`, 'utf8'),
+      };
     },
     log: () => log,
     async waitForLog(pattern, from, timeoutMs = 5000) {

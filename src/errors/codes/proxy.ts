@@ -12,6 +12,11 @@ export const PROXY_CODES = defineCodes({
     expose: true,
     doc: 'A pinned host key fingerprint is not in OpenSSH form `SHA256:` followed by 43 unpadded base64 characters (as printed by `ssh-keygen -lf`).',
   },
+  PROXY_INVALID_HOST_CERTIFICATE: {
+    status: 400,
+    expose: true,
+    doc: 'A host certificate or host CA key given for upstream host-key verification cannot be parsed; the message names which.',
+  },
   PROXY_UPSTREAM_HOST_KEY: {
     status: 502,
     expose: true,

@@ -1,4 +1,13 @@
 import { createHash } from 'node:crypto';
+import {
+  parseAuthorizedKey,
+  parseCertificate,
+  parseCertificateLine,
+  verifyCertificate,
+  type Certificate,
+  type PublicKey,
+} from '../../ca';
+import type { Clock } from '../../core';
 import { BreakglassError } from '../../errors';
 import { WireCursor } from './ssh-wire';
 
@@ -45,5 +54,88 @@ export function createPinnedHostKeyVerifier(fingerprints: readonly string[]): Ho
     const fp = sha256Fingerprint(hostKey);
     if (pins.has(fp)) return { ok: true };
     return { ok: false, reason: `host key ${blobType(hostKey)} ${fp} is not pinned for this host` };
+  };
+}
+
+export interface HostCertificateVerifierOptions {
+  /**
+   * Host certificates the inventory holds for this host (OpenSSH lines or blobs), as issued
+   * by the host CA. ssh2 does not negotiate certificate host keys, so the host presents
+   * its plain key and it must be the key one of these certificates certifies.
+   */
+  certificates: readonly (string | Buffer)[];
+  /** Host CA public keys (`TYPE BASE64 [comment]` lines) trusted to certify host keys. */
+  trustedCas: readonly string[];
+  /** The name the certificate must list as a principal (the host's inventory name). */
+  hostname: string;
+  clock: Clock;
+  /** Revocation check (e.g. the published KRL). */
+  isRevoked?: (certificate: Certificate) => boolean;
+}
+
+function invalidCertificate(message: string, cause: unknown): BreakglassError {
+  return new BreakglassError('PROXY_INVALID_HOST_CERTIFICATE', message, { cause });
+}
+
+/**
+ * Accepts a presented host key when a host certificate for it verifies now: signed by a
+ * trusted host CA (signature checked by `src/ca`), of type host, within its validity,
+ * listing `hostname`, not revoked. Inputs are parsed at creation (bad ones throw
+ * PROXY_INVALID_HOST_CERTIFICATE); the checks run on every connection.
+ */
+export function createHostCertificateVerifier(opts: HostCertificateVerifierOptions): HostKeyVerifier {
+  let cas: PublicKey[];
+  let certs: Certificate[];
+  try {
+    cas = opts.trustedCas.map((line) => parseAuthorizedKey(line, 'host CA key').key);
+    certs = opts.certificates.map((c) =>
+      typeof c === 'string' ? parseCertificateLine(c).certificate : parseCertificate(c),
+    );
+  } catch (err) {
+    throw invalidCertificate(
+      `host CA key or host certificate for ${opts.hostname} is unreadable: ${(err as Error).message}`,
+      err,
+    );
+  }
+  return (hostKey) => {
+    const fp = sha256Fingerprint(hostKey);
+    const candidates = certs.filter((c) => c.key.blob.equals(hostKey));
+    if (candidates.length === 0)
+      return {
+        ok: false,
+        reason: `host key ${blobType(hostKey)} ${fp} is not certified by any host certificate known for ${opts.hostname}`,
+      };
+    const reasons: string[] = [];
+    for (const certificate of candidates) {
+      try {
+        verifyCertificate(certificate, {
+          now: opts.clock.now(),
+          certType: 'host',
+          trustedCas: cas,
+          principal: opts.hostname,
+          isRevoked: opts.isRevoked,
+        });
+        return { ok: true };
+      } catch (err) {
+        reasons.push((err as Error).message);
+      }
+    }
+    return {
+      ok: false,
+      reason: `host key ${blobType(hostKey)} ${fp} has no valid host certificate for ${opts.hostname}: ${reasons.join('; ')}`,
+    };
+  };
+}
+
+/** Accepts a host key when any of the verifiers does (e.g. a pin or the host CA); reports every reason otherwise. */
+export function anyHostKeyVerifier(...verifiers: HostKeyVerifier[]): HostKeyVerifier {
+  return (hostKey) => {
+    const reasons: string[] = [];
+    for (const verify of verifiers) {
+      const verdict = verify(hostKey);
+      if (verdict.ok) return verdict;
+      reasons.push(verdict.reason);
+    }
+    return { ok: false, reason: reasons.length > 0 ? reasons.join('; ') : 'no host key verifier configured' };
   };
 }

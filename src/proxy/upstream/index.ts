@@ -1,7 +1,10 @@
 export { connectUpstream, type UpstreamOptions, type UpstreamTimeouts } from './connect';
 export {
+  anyHostKeyVerifier,
+  createHostCertificateVerifier,
   createPinnedHostKeyVerifier,
   sha256Fingerprint,
+  type HostCertificateVerifierOptions,
   type HostKeyVerdict,
   type HostKeyVerifier,
 } from './host-key';

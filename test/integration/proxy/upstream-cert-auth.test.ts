@@ -2,9 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, PublicKeyAuthMethod } from 'ssh2';
+import { createFakeClock, systemClock } from '../../../src/core';
 import { hasCode } from '../../../src/errors';
 import {
+  anyHostKeyVerifier,
   connectUpstream,
+  createHostCertificateVerifier,
   createPinnedHostKeyVerifier,
   sha256Fingerprint,
   type UpstreamOptions,
@@ -185,6 +188,76 @@ describe('connectUpstream with an OpenSSH certificate against a real sshd', () =
     const cert = sshd.sign(`${other}.pub`, { principals: [sshd.login] });
     const err = await connectUpstream(options(key, cert)).catch((e: unknown) => e);
     expect(hasCode(err, 'PROXY_UPSTREAM_CREDENTIAL')).toBe(true);
+  });
+});
+
+describe('connectUpstream verifying the host key with the host CA', () => {
+  const hostname = 'db-1.internal';
+
+  async function loginWith(hostKeyVerifier: UpstreamOptions['hostKeyVerifier']) {
+    const key = sshd.userKey(`user_hostca_${Math.random().toString(36).slice(2)}`, 'ed25519');
+    const cert = sshd.sign(`${key}.pub`, { principals: [sshd.login] });
+    return connectUpstream(options(key, cert, { hostKeyVerifier }));
+  }
+
+  it('connects when the host key is certified by the trusted host CA for this host name', async () => {
+    const { certificate, caPublicKey } = sshd.signHostKey({ hostnames: [hostname] });
+    const client = await loginWith(
+      createHostCertificateVerifier({
+        certificates: [certificate],
+        trustedCas: [caPublicKey],
+        hostname,
+        clock: systemClock,
+      }),
+    );
+    try {
+      expect((await exec(client, 'echo ok')).stdout).toBe('ok\n');
+    } finally {
+      client.end();
+    }
+  });
+
+  it.each([
+    ['for another host name', { hostnames: ['db-2.internal'] }, {}, /does not list|principal/],
+    ['by a CA that is not trusted', { hostnames: [hostname], ca: 'other' as const }, {}, /not trusted/],
+    ['that has expired', { hostnames: [hostname], validity: '-2h:-1h' }, {}, /expired/],
+    ['that is revoked', { hostnames: [hostname] }, { isRevoked: () => true }, /revoked/],
+  ])('refuses a host certificate %s, before authenticating', async (_label, signOpts, extra, reason) => {
+    const { certificate } = sshd.signHostKey(signOpts);
+    const trusted = sshd.signHostKey({ hostnames: ['unused'] }).caPublicKey;
+    const verifier = createHostCertificateVerifier({
+      certificates: [certificate],
+      trustedCas: [trusted],
+      hostname,
+      clock: systemClock,
+      ...extra,
+    });
+    const err = await loginWith(verifier).catch((e: unknown) => e);
+    expect(hasCode(err, 'PROXY_UPSTREAM_HOST_KEY')).toBe(true);
+    expect((err as Error).message).toMatch(reason);
+  });
+
+  it('checks validity at connection time with the injected clock', async () => {
+    const { certificate, caPublicKey } = sshd.signHostKey({ hostnames: [hostname], validity: '-5m:+1h' });
+    const clock = createFakeClock(Date.now() + 2 * 3600_000);
+    const err = await loginWith(
+      createHostCertificateVerifier({
+        certificates: [certificate],
+        trustedCas: [caPublicKey],
+        hostname,
+        clock,
+      }),
+    ).catch((e: unknown) => e);
+    expect(hasCode(err, 'PROXY_UPSTREAM_HOST_KEY')).toBe(true);
+  });
+
+  it('accepts either a pin or the host CA when both are configured', async () => {
+    const pinOnly = anyHostKeyVerifier(
+      createHostCertificateVerifier({ certificates: [], trustedCas: [], hostname, clock: systemClock }),
+      createPinnedHostKeyVerifier([sshd.hostKeyFingerprint]),
+    );
+    const client = await loginWith(pinOnly);
+    client.end();
   });
 });
 

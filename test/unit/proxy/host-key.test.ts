@@ -1,6 +1,12 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { hasCode } from '../../../src/errors';
-import { createPinnedHostKeyVerifier, sha256Fingerprint } from '../../../src/proxy';
+import { createFakeClock } from '../../../src/core';
+import {
+  anyHostKeyVerifier,
+  createHostCertificateVerifier,
+  createPinnedHostKeyVerifier,
+  sha256Fingerprint,
+} from '../../../src/proxy';
 import { createSshSigningKey } from '../../../src/proxy/upstream/signing-key';
 
 const hostKey = createSshSigningKey(generateKeyPairSync('ed25519').privateKey).publicBlob;
@@ -54,5 +60,49 @@ describe('createPinnedHostKeyVerifier', () => {
       err = e;
     }
     expect(hasCode(err, 'PROXY_INVALID_HOST_KEY_PIN')).toBe(true);
+  });
+});
+
+describe('anyHostKeyVerifier', () => {
+  it('accepts when one verifier accepts and joins every reason when none does', () => {
+    const pinHost = createPinnedHostKeyVerifier([sha256Fingerprint(hostKey)]);
+    const pinOther = createPinnedHostKeyVerifier([sha256Fingerprint(otherKey)]);
+    expect(anyHostKeyVerifier(pinOther, pinHost)(hostKey)).toEqual({ ok: true });
+    const verdict = anyHostKeyVerifier(pinOther, pinOther)(hostKey);
+    expect(verdict.ok === false && verdict.reason.split('; ')).toHaveLength(2);
+    expect(anyHostKeyVerifier()(hostKey)).toEqual({ ok: false, reason: 'no host key verifier configured' });
+  });
+});
+
+describe('createHostCertificateVerifier', () => {
+  const clock = createFakeClock();
+
+  it('refuses a host key no known certificate certifies, naming the host', () => {
+    const verdict = createHostCertificateVerifier({
+      certificates: [],
+      trustedCas: [],
+      hostname: 'db-1',
+      clock,
+    })(hostKey);
+    expect(verdict.ok === false && verdict.reason).toMatch(
+      /is not certified by any host certificate known for db-1$/,
+    );
+  });
+
+  it.each([
+    ['a CA line that is not a key', { trustedCas: ['not a key'], certificates: [] }],
+    [
+      'a certificate line that is a plain key',
+      { trustedCas: [], certificates: [`ssh-ed25519 ${hostKey.toString('base64')}`] },
+    ],
+    ['a certificate blob that is garbage', { trustedCas: [], certificates: [Buffer.from('garbage')] }],
+  ])('refuses %s at creation', (_label, input) => {
+    let err: unknown;
+    try {
+      createHostCertificateVerifier({ ...input, hostname: 'db-1', clock });
+    } catch (e) {
+      err = e;
+    }
+    expect(hasCode(err, 'PROXY_INVALID_HOST_CERTIFICATE')).toBe(true);
   });
 });
