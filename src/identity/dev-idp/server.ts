@@ -128,7 +128,8 @@ export function providerConfiguration(options: DevIdpOptions): Record<string, un
       // amr in every ID token (it says whether the login used MFA).
       openid: ['sub', 'amr'],
       email: ['email', 'email_verified'],
-      profile: ['name', 'preferred_username'],
+      // groups come with the profile scope too, so the default scopes (openid profile email) get them.
+      profile: ['name', 'preferred_username', 'groups'],
       groups: ['groups'],
       acr: null,
       auth_time: null,
