@@ -29,6 +29,8 @@ export function openClient(opts: ConnectionOptions, role: 'commands' | 'events')
   const options: RedisOptions = {
     connectionName: `breakglass-${role}`,
     connectTimeout: opts.connectTimeoutMs,
+    // How long a closing socket may linger before it is destroyed.
+    disconnectTimeout: Math.min(opts.connectTimeoutMs, 500),
     commandTimeout: opts.commandTimeoutMs,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
