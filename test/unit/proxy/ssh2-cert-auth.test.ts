@@ -7,9 +7,10 @@ import {
   installSsh2CertAuthPatch,
   SSH2_PINNED_VERSION,
 } from '../../../src/proxy';
+import { createKeyObjectSigner, FOREVER, publicKeyFromKeyObject, signCertificate } from '../../../src/ca';
 import { readPresentedCertificate } from '../../../src/proxy/upstream/certificate';
 import { createSshSigningKey } from '../../../src/proxy/upstream/signing-key';
-import { sshMpint, sshString, WireCursor } from '../../../src/proxy/upstream/ssh-wire';
+import { sshMpint, WireCursor } from '../../../src/proxy/upstream/ssh-wire';
 
 type KeyKind = 'ed25519' | 'p256' | 'p384' | 'p521' | 'rsa';
 
@@ -25,24 +26,26 @@ function makeKey(kind: KeyKind): KeyObject {
   }
 }
 
-const CERT_TYPE: Record<string, string> = {
-  'ssh-ed25519': 'ssh-ed25519-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp256': 'ecdsa-sha2-nistp256-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp384': 'ecdsa-sha2-nistp384-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp521': 'ecdsa-sha2-nistp521-cert-v01@openssh.com',
-  'ssh-rsa': 'ssh-rsa-cert-v01@openssh.com',
-};
+const caKey = generateKeyPairSync('ed25519').privateKey;
 
-/** A certificate-shaped blob: type, nonce, the key's fields, then stand-in remaining fields. */
-function fakeCertBlob(publicBlob: Buffer, certType?: string): Buffer {
-  const cursor = new WireCursor(publicBlob);
-  const plain = cursor.next()!.toString();
-  return Buffer.concat([
-    sshString(certType ?? CERT_TYPE[plain]!),
-    sshString(Buffer.alloc(32, 7)),
-    publicBlob.subarray(cursor.offset),
-    Buffer.alloc(8), // serial … and the rest are not read
-  ]);
+/** A real OpenSSH certificate for `key`, signed in-process by the CA module. */
+async function certify(key: KeyObject, certType: 'user' | 'host' = 'user'): Promise<Buffer> {
+  const cert = await signCertificate(
+    {
+      certType,
+      key: publicKeyFromKeyObject(key),
+      nonce: Buffer.alloc(32, 7),
+      serial: 1n,
+      keyId: 'test',
+      principals: ['root'],
+      validAfter: 0n,
+      validBefore: FOREVER,
+      criticalOptions: [],
+      extensions: [],
+    },
+    createKeyObjectSigner(caKey),
+  );
+  return cert.blob;
 }
 
 describe('the ssh2 version pin', () => {
@@ -129,8 +132,12 @@ describe('sshMpint', () => {
 });
 
 describe('readPresentedCertificate', () => {
-  const signer = createSshSigningKey(makeKey('ed25519'));
-  const blob = fakeCertBlob(signer.publicBlob);
+  const key = makeKey('ed25519');
+  const signer = createSshSigningKey(key);
+  let blob: Buffer;
+  beforeAll(async () => {
+    blob = await certify(key);
+  });
 
   it('reads the type and the certified key from a certificate line and from a raw blob', () => {
     for (const input of [`ssh-ed25519-cert-v01@openssh.com ${blob.toString('base64')} user@host`, blob]) {
@@ -143,26 +150,32 @@ describe('readPresentedCertificate', () => {
   });
 
   it.each([
-    ['a line without base64', 'ssh-ed25519-cert-v01@openssh.com', /OpenSSH certificate line/],
+    ['a line without base64', () => 'ssh-ed25519-cert-v01@openssh.com', /unreadable/],
     [
       'a line whose type differs from the blob',
-      `ecdsa-sha2-nistp256-cert-v01@openssh.com ${blob.toString('base64')}`,
-      /does not match/,
+      () => `ecdsa-sha2-nistp256-cert-v01@openssh.com ${blob.toString('base64')}`,
+      /unreadable/,
     ],
-    ['a plain public key', `ssh-ed25519 ${signer.publicBlob.toString('base64')}`, /not supported/],
-    ['a DSA certificate', fakeCertBlob(signer.publicBlob, 'ssh-dss-cert-v01@openssh.com'), /not supported/],
-    ['a blob cut in its nonce', blob.subarray(0, 40), /truncated in its nonce/],
-    ['a blob cut in its key', blob.subarray(0, 80), /truncated in its public key/],
-    ['an empty blob', Buffer.alloc(0), /not supported/],
+    ['a plain public key', () => `ssh-ed25519 ${signer.publicBlob.toString('base64')}`, /unreadable/],
+    ['a blob cut short', () => blob.subarray(0, 80), /unreadable/],
+    ['a blob with trailing bytes', () => Buffer.concat([blob, Buffer.from([0])]), /unreadable/],
+    ['an empty blob', () => Buffer.alloc(0), /unreadable/],
   ])('refuses %s', (_label, input, message) => {
     let err: unknown;
     try {
-      readPresentedCertificate(input);
+      readPresentedCertificate(input());
     } catch (e) {
       err = e;
     }
     expect(hasCode(err, 'PROXY_UPSTREAM_CREDENTIAL')).toBe(true);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('refuses a host certificate', async () => {
+    const host = await certify(key, 'host');
+    expect(() => readPresentedCertificate(host)).toThrow(
+      /host certificate; logging in needs a user certificate/,
+    );
   });
 });
 
@@ -173,9 +186,9 @@ describe('createCertificateAuthKey', () => {
     ['rsa', 'rsa-sha2-512-cert-v01@openssh.com'],
   ] as const)(
     'makes a %s key object ssh2 takes as parsed, offering %s with the certificate blob',
-    (kind, offered) => {
+    async (kind, offered) => {
       const privateKey = makeKey(kind);
-      const certificate = fakeCertBlob(createSshSigningKey(privateKey).publicBlob);
+      const certificate = await certify(privateKey);
       const key = createCertificateAuthKey({ privateKey, certificate });
       expect(utils.parseKey(key)).toBe(key);
       expect(key.type).toBe(offered);
@@ -184,8 +197,8 @@ describe('createCertificateAuthKey', () => {
     },
   );
 
-  it('refuses a certificate for another key before anything is sent', () => {
-    const certificate = fakeCertBlob(createSshSigningKey(makeKey('ed25519')).publicBlob);
+  it('refuses a certificate for another key before anything is sent', async () => {
+    const certificate = await certify(makeKey('ed25519'));
     let err: unknown;
     try {
       createCertificateAuthKey({ privateKey: makeKey('ed25519'), certificate });
@@ -196,9 +209,9 @@ describe('createCertificateAuthKey', () => {
     expect((err as Error).message).toMatch(/does not certify/);
   });
 
-  it('refuses a public KeyObject and text that is not a private key', () => {
+  it('refuses a public KeyObject and text that is not a private key', async () => {
     const { publicKey } = generateKeyPairSync('ed25519');
-    const certificate = fakeCertBlob(createSshSigningKey(makeKey('ed25519')).publicBlob);
+    const certificate = await certify(makeKey('ed25519'));
     for (const privateKey of [publicKey, 'not a key']) {
       expect(() => createCertificateAuthKey({ privateKey, certificate })).toThrow(/private key/);
     }
