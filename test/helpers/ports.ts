@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (for peers that cannot take port 0). */
 export function freePort(): Promise<number> {
@@ -16,7 +16,6 @@ export function freePort(): Promise<number> {
 
 /** Resolves when something accepts TCP connections on 127.0.0.1:port, or rejects after `timeoutMs`. */
 export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const { connect } = await import('node:net');
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; attempt < 1000; attempt++) {
     const ok = await new Promise<boolean>((resolve) => {
