@@ -3,6 +3,7 @@ import { isBreakglassError } from '../errors';
 import { registerAuditCommands } from './commands/audit';
 import { registerCaCommands } from './commands/ca';
 import { registerConfigCommands } from './commands/config';
+import { registerGatewayCommands } from './commands/gateway';
 import { registerHostsCommands } from './commands/hosts';
 import { registerIdentityCommands } from './commands/identity';
 import { registerPolicyCommands } from './commands/policy';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo): Command {
   registerAuditCommands(program, io);
   registerIdentityCommands(program, io);
   registerHostsCommands(program, io);
+  registerGatewayCommands(program, io);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

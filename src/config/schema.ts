@@ -5,6 +5,8 @@ import { caSection } from './sections/ca';
 import { identitySection } from './sections/identity';
 import { logSection } from './sections/log';
 import { policySection } from './sections/policy';
+import { proxySection } from './sections/proxy';
+import { recordingSection } from './sections/recording';
 import { serverSection } from './sections/server';
 import { storeSection } from './sections/store';
 
@@ -26,6 +28,8 @@ export const configSchema = z
     audit: auditSection.prefault({}),
     identity: identitySection.prefault({}),
     access: accessSection.prefault({}),
+    proxy: proxySection.prefault({}),
+    recording: recordingSection.prefault({}),
   })
   .describe('Breakglass configuration (breakglass.yaml).');
 
