@@ -100,9 +100,8 @@ function stillGood(
     const pair = readPair(certFile, keyFile);
     const x = new X509Certificate(pair.cert);
     if (Date.parse(x.validTo) - now < RENEW_BEFORE_MS) return null;
-    const san = x.subjectAltName ?? '';
     const covered = hosts.every((h) =>
-      isIP(h) ? san.includes(`IP Address:${h}`) : san.includes(`DNS:${h}`),
+      isIP(h) ? x.checkIP(h) !== undefined : x.checkHost(h, { subject: 'never' }) !== undefined,
     );
     return covered ? pair : null;
   } catch {
