@@ -11,8 +11,7 @@ async function main(argv: string[]): Promise<number> {
   }
   console.log(`node ${process.version}, ${new Date().toISOString()}`);
   for (const n of names) {
-    const bench = await BENCHMARKS[n]!();
-    await bench(consoleContext(n, name ? args : []));
+    await BENCHMARKS[n]!(consoleContext(n, name ? args : []));
   }
   return 0;
 }
