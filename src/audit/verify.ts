@@ -1,7 +1,8 @@
 import { checkpointSignatureProblem, decodeCheckpoint, type DecodedCheckpoint } from './checkpoint';
-import { entryShapeProblem, GENESIS_PREV, prepareEntry, sealLine, type EntryDraft } from './entry';
+import { GENESIS_PREV, type EntryDraft } from './entry';
 import { CHECKPOINT_TYPE } from './events';
 import type { PublicKeys } from './keys';
+import { checkLine } from './line-check';
 import { findInsertedEntry } from './localize';
 
 /**
@@ -91,7 +92,19 @@ export interface VerifyOptions {
 export interface Verifier {
   /** Feeds the next line (without its newline). `unterminated`: the file's last line, with no newline after it. */
   push(line: string, unterminated?: boolean): void;
+  /**
+   * Feeds the next line whose own check (`checkLine`) already passed elsewhere (a
+   * worker thread), with what it found. Never used for checkpoint entries.
+   */
+  pushChecked(line: string, entry: PreChecked): void;
   end(): VerifyResult;
+}
+
+/** What `checkLine` found in a line that passed it (enough to place it in the chain). */
+export interface PreChecked {
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
 }
 
 const RING = 1 << 16; // hashes kept for checking checkpoints (they commit to a recent entry)
@@ -185,7 +198,7 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
     fail({ kind: f.kind, seq, line: 1, message: f.message });
   }
 
-  function push(line: string, unterminated = false): void {
+  function push(line: string, unterminated = false, pre?: PreChecked): void {
     lineNo++;
     if (problem) return;
     if (gap) {
@@ -198,30 +211,23 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
       resolveFirst(claimedSeq(line));
       return;
     }
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      if (unterminated && isTornPrefix(line)) {
-        torn = { line: lineNo, bytes: Buffer.byteLength(line) };
-        return;
+    let o: PreChecked & { type?: string; data?: EntryDraft['data'] };
+    if (pre) {
+      o = pre;
+    } else {
+      const check = checkLine(line);
+      if (!check.ok) {
+        if (!check.json) {
+          if (unterminated && isTornPrefix(line)) {
+            torn = { line: lineNo, bytes: Buffer.byteLength(line) };
+            return;
+          }
+          return bad('modified', `line ${lineNo} is not a JSON entry (damaged or edited)`, null);
+        }
+        return bad('modified', `line ${lineNo}: ${check.message}`, check.claimed);
       }
-      return bad('modified', `line ${lineNo} is not a JSON entry (damaged or edited)`, null);
+      o = check.entry;
     }
-    const shape = entryShapeProblem(obj);
-    const o = obj as EntryDraft & { seq: number; prev: string; hash: string };
-    const claimed = Number.isSafeInteger(o?.seq) ? o.seq : null;
-    if (shape) return bad('modified', `line ${lineNo} is not a valid entry: ${shape}`, claimed);
-    let sealed: { line: string; hash: string };
-    try {
-      sealed = sealLine(prepareEntry(o), o.seq, o.prev);
-    } catch (err) {
-      return bad('modified', `line ${lineNo}: ${(err as Error).message}`, claimed);
-    }
-    if (sealed.hash !== o.hash)
-      return bad('modified', `entry ${o.seq}: its content does not match its hash`, claimed);
-    if (sealed.line !== line)
-      return bad('modified', `entry ${o.seq}: not in canonical form (the text was edited)`, claimed);
 
     if (firstSeq === null) {
       if (o.seq === 1 && o.prev !== GENESIS_PREV)
@@ -255,7 +261,7 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
     count++;
     hashes[o.seq & (RING - 1)] = o.hash;
     lines[o.seq & (LINES - 1)] = line;
-    if (o.type === CHECKPOINT_TYPE) checkpointEntry(o as EntryDraft & { seq: number });
+    if (o.type === CHECKPOINT_TYPE) checkpointEntry(o as unknown as EntryDraft & { seq: number });
     if (given && o.seq === given.payload.seq && !problem) compareGiven(o.hash, lineNo);
   }
 
@@ -401,7 +407,11 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
     return { from, to, count };
   }
 
-  return { push, end };
+  return {
+    push: (line, unterminated) => push(line, unterminated),
+    pushChecked: (line, entry) => push(line, false, entry),
+    end,
+  };
 }
 
 /**

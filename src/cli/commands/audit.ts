@@ -9,7 +9,7 @@ import {
   readAuditLines,
   readSmallFile,
   tailAuditLog,
-  verifyFile,
+  verifyFileParallel,
   type VerifyOptions,
   type VerifyResult,
 } from '../../audit';
@@ -131,7 +131,10 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
     .option('--strict', 'fail when entries are not covered by a signed checkpoint (needs --pubkey)')
     .option('--log-id <id>', 'expected log id (default: the one the checkpoints name)')
     .action(
-      (file: string, opts: { pubkey?: string; checkpoint?: string; strict?: boolean; logId?: string }) => {
+      async (
+        file: string,
+        opts: { pubkey?: string; checkpoint?: string; strict?: boolean; logId?: string },
+      ) => {
         if (opts.strict && !opts.pubkey)
           throw usage('--strict needs --pubkey: only checked signatures cover entries');
         const options: VerifyOptions = {};
@@ -143,7 +146,7 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
           );
         if (opts.strict) options.strict = true;
         if (opts.logId) options.logId = opts.logId;
-        const result = verifyFile(resolve(io.cwd, file), options);
+        const result = await verifyFileParallel(resolve(io.cwd, file), options);
         const { out, err } = describeResult(file, result, options);
         for (const line of out) io.out(`${line}\n`);
         for (const line of err) io.err(`${line}\n`);

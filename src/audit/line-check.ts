@@ -1,0 +1,83 @@
+import { hash as oneShotHash } from 'node:crypto';
+import { MAX_DEPTH } from './canonical';
+import { entryShapeProblem, HASH_DOMAIN, prepareEntry, sealLine, type EntryDraft } from './entry';
+
+/** What one line says about itself, before its place in the chain is looked at. */
+export type LineCheck =
+  | { readonly ok: true; readonly entry: CheckedEntry }
+  /** Not JSON at all (possibly a torn last line). */
+  | { readonly ok: false; readonly json: false }
+  | { readonly ok: false; readonly json: true; readonly message: string; readonly claimed: number | null };
+
+export interface CheckedEntry extends EntryDraft {
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+const HASH_MEMBER = ',"hash":"';
+const HASH_MEMBER_LENGTH = HASH_MEMBER.length - 1 + 64 + 2; // `"hash":"<64 hex>",`
+
+/**
+ * Checks one stored line on its own: it is an entry, it is byte-for-byte the canonical
+ * JSON of what it holds, and its hash is right. Pure.
+ *
+ * Fast path: when `JSON.stringify` of the parsed value reproduces the line and every
+ * object's keys are already in canonical order (no lone surrogates, not too deep), the
+ * line is canonical, so the hash input is the line with its hash member cut out. Anything
+ * else takes the slow path (canonicalize again), which also names what is wrong.
+ */
+export function checkLine(line: string): LineCheck {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    return { ok: false, json: false };
+  }
+  const shape = entryShapeProblem(obj);
+  const o = obj as CheckedEntry;
+  const claimed = Number.isSafeInteger(o?.seq) ? o.seq : null;
+  if (shape) return { ok: false, json: true, message: `not a valid entry: ${shape}`, claimed };
+  if (JSON.stringify(o) === line && inCanonicalOrder(o, 0)) {
+    const at = line.lastIndexOf(HASH_MEMBER) + 1; // the top-level member: only flat members follow it
+    const body = line.slice(0, at) + line.slice(at + HASH_MEMBER_LENGTH);
+    if (oneShotHash('sha256', HASH_DOMAIN + body, 'hex') === o.hash) return { ok: true, entry: o };
+    return { ok: false, json: true, message: `entry ${o.seq}: its content does not match its hash`, claimed };
+  }
+  let sealed: { line: string; hash: string };
+  try {
+    sealed = sealLine(prepareEntry(o), o.seq, o.prev);
+  } catch (err) {
+    return { ok: false, json: true, message: (err as Error).message, claimed };
+  }
+  if (sealed.hash !== o.hash)
+    return { ok: false, json: true, message: `entry ${o.seq}: its content does not match its hash`, claimed };
+  if (sealed.line !== line)
+    return {
+      ok: false,
+      json: true,
+      message: `entry ${o.seq}: not in canonical form (the text was edited)`,
+      claimed,
+    };
+  return { ok: true, entry: o };
+}
+
+/** Whether every object's own key order is already sorted, strings are well-formed and nesting is within bounds. */
+function inCanonicalOrder(v: unknown, depth: number): boolean {
+  if (typeof v === 'string') return !LONE_SURROGATE.test(v);
+  if (typeof v !== 'object' || v === null) return true;
+  if (depth >= MAX_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!inCanonicalOrder(x, depth + 1)) return false;
+    return true;
+  }
+  let previous: string | null = null;
+  for (const key in v) {
+    if (previous !== null && !(previous < key)) return false;
+    if (LONE_SURROGATE.test(key) || !inCanonicalOrder((v as Record<string, unknown>)[key], depth + 1))
+      return false;
+    previous = key;
+  }
+  return true;
+}
