@@ -1,8 +1,8 @@
-import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import session from 'express-session';
 import { systemClock, systemRandom, type Clock, type Random } from '../core';
 import type { Config } from '../config';
-import type { Identity } from '../identity';
+import { requireSubject, type Identity } from '../identity';
 import type { Logger } from '../logging';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store';
@@ -19,6 +19,17 @@ import { securityHeaders } from './security';
 import { BreakglassSessionStore } from './session-store';
 import { staticAssets } from './static';
 import { uiRoutes } from './ui-routes';
+
+/** What a page router of another capability gets: authentication and the CSRF token for its forms. */
+export interface UiContext {
+  identity: Identity;
+  /** Sets req.subject or sends the browser to the login page (and back afterwards). */
+  requireSubject(): RequestHandler;
+  /** The session's CSRF token, for forms (`_csrf`) and the `csrf-token` meta tag. */
+  csrfToken(req: Request): string;
+}
+
+export type UiRouterFactory = (ctx: UiContext) => Router;
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -38,7 +49,7 @@ export interface AppDeps {
   /** More rows of the API route table (other capabilities); described in /api/v1/openapi.json. */
   apiRoutes?: ApiRoute[];
   /** More browser routers (pages), mounted after the identity pages; they get sessions and CSRF checks. */
-  uiRouters?: Router[];
+  uiRouters?: UiRouterFactory[];
   version?: string;
   clock?: Clock;
   random?: Random;
@@ -150,7 +161,12 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(uiRoutes({ identity, random, loginLimit: limits.login }));
   mountApiRoutes(app, routes, { authenticator: identity.authenticator, limits });
-  for (const router of deps.uiRouters ?? []) app.use(router);
+  const ui: UiContext = {
+    identity,
+    requireSubject: () => requireSubject(identity.authenticator, { loginRedirect: true }),
+    csrfToken: (req) => csrfToken(req, random),
+  };
+  for (const factory of deps.uiRouters ?? []) app.use(factory(ui));
 
   app.use(notFound());
   app.use(errorHandler());

@@ -1,4 +1,4 @@
-export { createApp, type AppDeps } from './app';
+export { createApp, type AppDeps, type UiContext, type UiRouterFactory } from './app';
 export { createWebServer, type WebServer, type WebServerDeps } from './server';
 export { errorHandler, notFound } from './errors';
 export { healthRoutes, type ReadinessCheck } from './health';

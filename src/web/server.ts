@@ -6,7 +6,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Express, Router } from 'express';
+import type { Express } from 'express';
 import { systemClock, systemRandom, type Clock, type Random } from '../core';
 import type { Config } from '../config';
 import {
@@ -20,7 +20,7 @@ import {
 import type { Logger } from '../logging';
 import type { Metrics } from '../metrics';
 import type { Store } from '../store';
-import { createApp } from './app';
+import { createApp, type UiRouterFactory } from './app';
 import type { ApiRoute } from './api/route';
 import type { ReadinessCheck } from './health';
 import { sharedSecret } from './shared-secret';
@@ -36,7 +36,8 @@ export interface WebServerDeps {
   random?: Random;
   readiness?: ReadinessCheck[];
   apiRoutes?: ApiRoute[];
-  uiRouters?: Router[];
+  /** Page routers of other capabilities (mounted with sessions and CSRF checks). */
+  uiRouters?: UiRouterFactory[];
   version?: string;
   /** An IdP started elsewhere; otherwise identity.dev_idp.enabled starts one here. */
   devIdp?: OidcClientSettings | null;

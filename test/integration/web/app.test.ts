@@ -1,15 +1,33 @@
 import { claimsToSubject } from '../../../src/identity';
 import { createSilentLogger } from '../../../src/logging';
 import { createMetrics } from '../../../src/metrics';
-import { createWebServer } from '../../../src/web';
+import { Router } from 'express';
+import { createWebServer, type UiRouterFactory } from '../../../src/web';
 import { HttpBrowser } from '../../helpers/dev-idp';
 import { startGateway, type TestGateway } from '../../fixtures/identity/gateway';
 
 let gw: TestGateway;
 let token: string;
 
+/** A page router another capability adds: a protected page and a form that changes state. */
+const pages: UiRouterFactory = (ui) => {
+  const router = Router();
+  router.get('/requests', ui.requireSubject(), (req, res) => {
+    res
+      .type('html')
+      .send(
+        `<form method="post" action="/requests"><input type="hidden" name="_csrf" value="${ui.csrfToken(req)}"></form>`,
+      );
+  });
+  router.post('/requests', (_req, res) => {
+    res.status(201).send('created');
+  });
+  return router;
+};
+
 beforeAll(async () => {
   gw = await startGateway({
+    uiRouters: [pages],
     overrides: { server: { body_limit_bytes: 2048 }, identity: { rate_limits: { api: { max: 1000 } } } },
   });
   const login = await gw.web.identity.sessions.create(
@@ -75,6 +93,23 @@ describe('the web application', () => {
     expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
     expect(res.headers['strict-transport-security']).toBeUndefined(); // plain http
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it("sends a browser without a session from another capability's page to the login page and back", async () => {
+    const res = await new HttpBrowser().get(`${gw.url}/requests?tab=mine`, { accept: 'text/html' });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/auth/login?return_to=%2Frequests%3Ftab%3Dmine');
+    const api = await new HttpBrowser().get(`${gw.url}/requests`, { accept: 'application/json' });
+    expect(JSON.parse(api.body).error.code).toBe('IDENTITY_UNAUTHENTICATED');
+  });
+
+  it("checks the CSRF token on another capability's forms too", async () => {
+    const browser = new HttpBrowser();
+    await browser.get(`${gw.url}/auth/logout`); // a page that gives this browser a session with a CSRF token
+    const csrf = /name="_csrf" value="([^"]+)"/.exec((await browser.get(`${gw.url}/auth/logout`)).body)![1]!;
+    expect((await browser.post(`${gw.url}/requests`, {})).status).toBe(403);
+    expect((await browser.post(`${gw.url}/requests`, { _csrf: 'forged' })).status).toBe(403);
+    expect((await browser.post(`${gw.url}/requests`, { _csrf: csrf })).status).toBe(201);
   });
 
   describe('hostile input gets coded 4xx answers and changes nothing', () => {
