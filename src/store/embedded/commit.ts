@@ -10,6 +10,9 @@ interface Batch {
   reject(err: unknown): void;
 }
 
+/** Resolves after pending promise callbacks and I/O callbacks have run. */
+const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
+
 function newBatch(): Batch {
   let resolve!: () => void;
   let reject!: (err: unknown) => void;
@@ -52,7 +55,7 @@ export class GroupCommit {
     const { promise } = this.current;
     if (!this.running) {
       this.running = true;
-      void this.run(true);
+      void this.run();
     }
     return promise;
   }
@@ -63,8 +66,11 @@ export class GroupCommit {
     return this.current?.promise ?? this.inflight?.promise ?? null;
   }
 
-  private async run(fromIdle: boolean): Promise<void> {
-    if (fromIdle && this.windowMs > 0) await new Promise((r) => setTimeout(r, this.windowMs));
+  private async run(): Promise<void> {
+    // Everyone ready in this turn of the event loop joins the first batch; a write that
+    // found the committer idle also waits the window for others to arrive.
+    await yieldToIo();
+    if (this.windowMs > 0) await new Promise((r) => setTimeout(r, this.windowMs));
     while (this.current && this.failure === null) {
       const batch = this.current;
       const journals = [...this.dirty];
@@ -84,6 +90,9 @@ export class GroupCommit {
         this.current = null;
         this.onFailure(err);
       }
+      // Callers resolved just now often write again at once (a busy server): let them
+      // join the next batch without waiting the window again.
+      await yieldToIo();
     }
     this.running = false;
   }
