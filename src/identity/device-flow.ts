@@ -1,7 +1,7 @@
 import { BreakglassError, hasCode } from '../errors';
 import { randomId, type Clock, type Random } from '../core';
 import type { Store } from '../store';
-import type { IdpClient } from './idp';
+import type { ClientCredentials, IdpClient } from './idp';
 import { loginClaims } from './login-claims';
 import type { ClaimMapping, Subject } from './subject';
 
@@ -52,6 +52,8 @@ export function createDeviceFlow(deps: {
   pollIntervalMs: number;
   mapping: ClaimMapping;
   useUserinfo: boolean;
+  /** The client that runs the device flow, when not the main one (e.g. Google's "TVs and Limited Input devices" client). */
+  client?: ClientCredentials;
 }): DeviceFlow {
   const load = async (handle: string) => {
     if (typeof handle !== 'string' || !HANDLE_RE.test(handle)) {
@@ -98,7 +100,11 @@ export function createDeviceFlow(deps: {
         );
       }
       const scope = [...new Set(['openid', ...deps.scopes])].join(' ');
-      const { status, body } = await deps.idp.postForm(meta.device_authorization_endpoint, { scope });
+      const { status, body } = await deps.idp.postForm(
+        meta.device_authorization_endpoint,
+        { scope },
+        deps.client,
+      );
       if (status !== 200 || !body) throw idpError('device authorization', status, body);
       const deviceCode = body.device_code;
       const userCode = body.user_code;
@@ -156,10 +162,11 @@ export function createDeviceFlow(deps: {
       }
       await save(handle, { ...data, lastPollAt: now }, version);
       const meta = await deps.idp.discovery.get();
-      const { status, body } = await deps.idp.postForm(meta.token_endpoint, {
-        grant_type: DEVICE_GRANT,
-        device_code: data.deviceCode,
-      });
+      const { status, body } = await deps.idp.postForm(
+        meta.token_endpoint,
+        { grant_type: DEVICE_GRANT, device_code: data.deviceCode },
+        deps.client,
+      );
       if (status === 200 && body) {
         // One use only: whoever deletes the record owns the result.
         if (!(await deps.store.delete(DEVICE_NS, handle)))
@@ -169,6 +176,7 @@ export function createDeviceFlow(deps: {
           tokenResponse: body,
           mapping: deps.mapping,
           useUserinfo: deps.useUserinfo,
+          client: deps.client,
         });
       }
       const error = typeof body?.error === 'string' ? body.error : '';

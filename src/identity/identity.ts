@@ -114,7 +114,16 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const config = deps.config;
   const publicUrl = deps.publicUrl.replace(/\/+$/, '');
   const settings = oidcSettings(config, deps.devIdp);
-  if (settings && config.oidc.api_audience === settings.clientId) {
+  if (config.oidc.device_client_secret && !config.oidc.device_client_id) {
+    throw new TypeError(
+      'identity.oidc.device_client_secret is set but identity.oidc.device_client_id is not',
+    );
+  }
+  if (
+    settings &&
+    config.oidc.api_audience !== undefined &&
+    [settings.clientId, config.oidc.device_client_id].includes(config.oidc.api_audience)
+  ) {
     throw new TypeError(
       'identity.oidc.api_audience must not be the client id: ID tokens would then be accepted as API tokens',
     );
@@ -177,6 +186,9 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       pollIntervalMs: config.device_flow.poll_interval,
       mapping,
       useUserinfo: config.oidc.use_userinfo,
+      ...(config.oidc.device_client_id
+        ? { client: { id: config.oidc.device_client_id, secret: config.oidc.device_client_secret } }
+        : {}),
     });
     oidc = { settings, idp, discovery, login, device };
   }

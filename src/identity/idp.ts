@@ -20,17 +20,27 @@ export const ASYMMETRIC_ALGORITHMS = [
 
 export interface IdpClient {
   readonly discovery: Discovery;
-  /** Verifies an ID token's signature (IdP JWKS), issuer, audience (our client id) and times; returns its claims. */
-  verifyIdToken(idToken: string): Promise<JWTPayload>;
+  /** Verifies an ID token's signature (IdP JWKS), issuer, audience (our client id, or `client`'s) and times; returns its claims. */
+  verifyIdToken(idToken: string, client?: ClientCredentials): Promise<JWTPayload>;
   /** Verifies an IdP-issued JWT access token for `audience`; returns its claims. */
   verifyAccessToken(token: string, audience: string, algorithms: readonly string[]): Promise<JWTPayload>;
   /** Claims from the userinfo endpoint, or null when the IdP has none. */
   userinfo(accessToken: string): Promise<Record<string, unknown> | null>;
-  /** POSTs a form to one of the IdP's endpoints with our client credentials; resolves with status and JSON body. */
+  /**
+   * POSTs a form to one of the IdP's endpoints with client credentials (ours, or
+   * `client`'s; a client without a secret is public); resolves with status and JSON body.
+   */
   postForm(
     endpoint: string,
     fields: Record<string, string | undefined>,
+    client?: ClientCredentials,
   ): Promise<{ status: number; body: Record<string, unknown> | null }>;
+}
+
+/** A client registered at the IdP; `secret` absent for a public client. */
+export interface ClientCredentials {
+  id: string;
+  secret?: string;
 }
 
 export function createIdpClient(deps: {
@@ -62,18 +72,19 @@ export function createIdpClient(deps: {
   };
   return {
     discovery: deps.discovery,
-    async verifyIdToken(idToken) {
+    async verifyIdToken(idToken, client) {
       const meta = await deps.discovery.get();
+      const clientId = client?.id ?? deps.clientId;
       try {
         const { payload } = await jwtVerify(idToken, keySet(meta), {
           issuer: meta.issuer,
-          audience: deps.clientId,
+          audience: clientId,
           algorithms: idTokenAlgorithms(meta),
           currentDate: new Date(deps.clock.now()),
           clockTolerance: 60,
           requiredClaims: ['sub', 'exp', 'iat'],
         });
-        if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== deps.clientId) {
+        if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== clientId) {
           throw new BreakglassError(
             'IDENTITY_LOGIN_FAILED',
             'the ID token names several audiences but its azp is not this client',
@@ -124,12 +135,13 @@ export function createIdpClient(deps: {
         );
       return body;
     },
-    async postForm(endpoint, fields) {
+    async postForm(endpoint, fields, client) {
       const body = new URLSearchParams();
+      const credentials = client ?? { id: deps.clientId, secret: deps.clientSecret };
       for (const [k, v] of Object.entries({
         ...fields,
-        client_id: deps.clientId,
-        client_secret: deps.clientSecret,
+        client_id: credentials.id,
+        client_secret: credentials.secret,
       }))
         if (v !== undefined) body.set(k, v);
       const res = await call(() =>

@@ -38,7 +38,7 @@ export {
   type Discovery,
   type OidcMetadata,
 } from './discovery';
-export { createIdpClient, ASYMMETRIC_ALGORITHMS, type IdpClient } from './idp';
+export { createIdpClient, ASYMMETRIC_ALGORITHMS, type IdpClient, type ClientCredentials } from './idp';
 export { createDeviceFlow, type DeviceFlow, type DeviceStart } from './device-flow';
 export { createOidcLogin, type OidcLogin } from './oidc-login';
 export { regenerateSession, saveSession, destroySession, type SessionLogin } from './session-data';

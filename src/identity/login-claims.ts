@@ -1,5 +1,5 @@
 import { BreakglassError } from '../errors';
-import type { IdpClient } from './idp';
+import type { ClientCredentials, IdpClient } from './idp';
 import { claimsToSubject, type ClaimMapping, type Subject } from './subject';
 
 /**
@@ -14,6 +14,8 @@ export async function loginClaims(deps: {
   useUserinfo: boolean;
   /** The ID token, when already taken from the response (browser login). */
   idToken?: string;
+  /** The client the tokens were issued to, when not the main one (device login). */
+  client?: ClientCredentials;
 }): Promise<Subject> {
   const idToken = deps.idToken ?? deps.tokenResponse.id_token;
   if (typeof idToken !== 'string')
@@ -21,7 +23,7 @@ export async function loginClaims(deps: {
       'IDENTITY_LOGIN_FAILED',
       'the IdP returned no ID token (is the openid scope allowed for this client?)',
     );
-  const claims: Record<string, unknown> = { ...(await deps.idp.verifyIdToken(idToken)) };
+  const claims: Record<string, unknown> = { ...(await deps.idp.verifyIdToken(idToken, deps.client)) };
   const accessToken = deps.tokenResponse.access_token;
   if (deps.useUserinfo && typeof accessToken === 'string') {
     const info = await deps.idp.userinfo(accessToken);

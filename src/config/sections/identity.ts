@@ -3,11 +3,9 @@ import { duration, port, secret } from '../types';
 
 /** A claim name or a dot path into nested claims (`realm_access.roles`). */
 const claimPath = () =>
-  z
-    .string()
-    .regex(/^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, {
-      message: 'not a claim path (accepted: a claim name or a dot path like realm_access.roles)',
-    });
+  z.string().regex(/^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, {
+    message: 'not a claim path (accepted: a claim name or a dot path like realm_access.roles)',
+  });
 
 const ASYMMETRIC_ALGS = [
   'RS256',
@@ -58,12 +56,9 @@ export const identitySection = z
           ),
         scopes: z
           .array(
-            z
-              .string()
-              .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, {
-                message:
-                  'not a scope token (accepted: printable ASCII without spaces, quotes or backslashes)',
-              }),
+            z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, {
+              message: 'not a scope token (accepted: printable ASCII without spaces, quotes or backslashes)',
+            }),
           )
           .min(1)
           .default(['openid', 'profile', 'email'])
@@ -110,6 +105,19 @@ export const identitySection = z
           .default(true)
           .describe(
             'At logout, also end the IdP session (RP-initiated logout) when the IdP publishes end_session_endpoint.',
+          ),
+        device_client_id: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Client used for CLI login (device flow) when the IdP needs a separate one: Okta (native app), Entra ID (public client flows), Google ("TVs and Limited Input devices"). Unset: client_id.',
+          ),
+        device_client_secret: secret()
+          .min(1)
+          .optional()
+          .describe(
+            'Secret of device_client_id (Google needs one); unset with device_client_id set: a public client, no secret is sent.',
           ),
         api_audience: z
           .string()

@@ -2,6 +2,7 @@ import { createFakeClock, type Random } from '../../../src/core';
 import {
   createDeviceFlow,
   DEFAULT_CLAIM_MAPPING,
+  type ClientCredentials,
   type IdpClient,
   type OidcMetadata,
 } from '../../../src/identity';
@@ -16,26 +17,38 @@ const META: OidcMetadata = {
 };
 
 function setup(
-  opts: { meta?: OidcMetadata; tokenAnswers?: Array<{ status: number; body: Record<string, unknown> }> } = {},
+  opts: {
+    meta?: OidcMetadata;
+    tokenAnswers?: Array<{ status: number; body: Record<string, unknown> }>;
+    client?: ClientCredentials;
+  } = {},
 ) {
   const clock = createFakeClock();
   const store = memoryStore(clock);
   let counter = 0;
   const random: Random = { bytes: (n) => Buffer.alloc(n, ++counter) };
-  const posts: Array<{ endpoint: string; fields: Record<string, string | undefined> }> = [];
+  const posts: Array<{
+    endpoint: string;
+    fields: Record<string, string | undefined>;
+    client?: ClientCredentials;
+  }> = [];
+  const verified: Array<ClientCredentials | undefined> = [];
   const answers = [...(opts.tokenAnswers ?? [])];
   const idp: IdpClient = {
     discovery: { get: async () => opts.meta ?? META, peek: () => opts.meta ?? META },
-    verifyIdToken: async (t) => ({
-      sub: t === 'id-token-bob' ? 'bob' : 'someone',
-      email: 'bob@example.com',
-      groups: ['approvers'],
-      amr: ['pwd'],
-    }),
+    verifyIdToken: async (t, client) => (
+      verified.push(client),
+      {
+        sub: t === 'id-token-bob' ? 'bob' : 'someone',
+        email: 'bob@example.com',
+        groups: ['approvers'],
+        amr: ['pwd'],
+      }
+    ),
     verifyAccessToken: async () => ({}),
     userinfo: async () => null,
-    postForm: async (endpoint, fields) => {
-      posts.push({ endpoint, fields });
+    postForm: async (endpoint, fields, client) => {
+      posts.push({ endpoint, fields, client });
       if (endpoint === META.device_authorization_endpoint) {
         return {
           status: 200,
@@ -60,8 +73,9 @@ function setup(
     pollIntervalMs: 5000,
     mapping: DEFAULT_CLAIM_MAPPING,
     useUserinfo: true,
+    ...(opts.client ? { client: opts.client } : {}),
   });
-  return { clock, store, flow, posts };
+  return { clock, store, flow, posts, verified };
 }
 
 describe('the proxied device flow', () => {
@@ -122,6 +136,19 @@ describe('the proxied device flow', () => {
     await expect(next).rejects.toMatchObject({
       code: forgotten ? 'IDENTITY_DEVICE_EXPIRED' : 'IDENTITY_DEVICE_PENDING',
     });
+  });
+
+  it('runs with a separate device client when one is configured (public: no secret) and checks the ID token for it', async () => {
+    const tv = { id: 'breakglass-cli' };
+    const { flow, posts, verified, clock } = setup({
+      client: tv,
+      tokenAnswers: [{ status: 200, body: { id_token: 'id-token-bob' } }],
+    });
+    const { device_code } = await flow.start();
+    clock.advance(10_000);
+    await flow.poll(device_code);
+    expect(posts.map((p) => p.client)).toEqual([tv, tv]);
+    expect(verified).toEqual([tv]);
   });
 
   it('forgets a pending login when its time is up', async () => {
