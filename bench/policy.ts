@@ -13,7 +13,7 @@ const ENVS = ['dev', 'staging', 'prod'];
 const KINDS = ['web', 'db', 'cache', 'queue'];
 
 /** Deterministic pseudo-random numbers (so runs are comparable). */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -24,7 +24,7 @@ function prng(seed: number): () => number {
   };
 }
 
-function generate(roles: number, hosts: number, rnd: () => number) {
+export function generate(roles: number, hosts: number, rnd: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const team = () => `team-${Math.floor(rnd() * TEAMS)}`;
   const hostDocs = Array.from({ length: hosts }, (_, i) => ({

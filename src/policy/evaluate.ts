@@ -4,7 +4,7 @@ import { combineRoles } from './combine';
 import type { CompiledDeny, CompiledPolicy, CompiledRole } from './compiled';
 import type { Inventory } from './inventory';
 import { isSafeLogin, SAFE_LOGIN_RE } from './logins';
-import { hostMatches, isActive, subjectMatches } from './match';
+import { hostMatches, isActive } from './match';
 import type { AccessRequest, Constraints, Decision, Effect, Host, Reason, Subject } from './types';
 
 /** The constraints of a deny decision: nothing is granted. */
@@ -93,16 +93,11 @@ export function evaluate(
 
   // Deny rules, then the roles that grant this login on each host
   const denyRules = policy.denyIndex
-    .candidates(subject)
-    .filter(
-      (d) =>
-        isActive(d, now) &&
-        (emergency ? d.appliesTo.emergency : d.appliesTo.normal) &&
-        subjectMatches(d, subject, maxInput, true),
-    );
+    .matching(subject, maxInput, true)
+    .filter((d) => isActive(d, now) && (emergency ? d.appliesTo.emergency : d.appliesTo.normal));
   const roles = policy.roleIndex
-    .candidates(subject)
-    .filter((r) => r.hosts !== undefined && isActive(r, now) && subjectMatches(r, subject, maxInput));
+    .matching(subject, maxInput, false)
+    .filter((r) => r.hosts !== undefined && isActive(r, now));
   const denyReasons: Reason[] = [];
   const applying = new Map<string, CompiledRole>();
   let hostImmutable = false;

@@ -11,12 +11,8 @@ import type { Decision, Permission, ReviewerSpec, Subject } from './types';
 /** Permissions (`can:`) of every active role whose subjects match. */
 export function permissionsOf(policy: CompiledPolicy, subject: Subject, now: number): Permission[] {
   const out = new Set<Permission>();
-  for (const role of policy.roleIndex.candidates(subject)) {
-    if (
-      role.can.length > 0 &&
-      isActive(role, now) &&
-      subjectMatches(role, subject, policy.limits.maxInputLength)
-    ) {
+  for (const role of policy.roleIndex.matching(subject, policy.limits.maxInputLength, false)) {
+    if (role.can.length > 0 && isActive(role, now)) {
       for (const p of role.can) out.add(p);
     }
   }

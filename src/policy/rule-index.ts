@@ -1,25 +1,47 @@
-import type { CompiledRule } from './compiled';
+import type { CompiledRule, SubjectMatcher } from './compiled';
+import { subjectMatches } from './match';
 import type { Subject } from './types';
 
 /**
- * Narrows the rules worth matching against a subject. A rule whose every subject
- * matcher names literal groups (or, failing that, literal emails) is filed under
- * those; the rest are always candidates. Candidates are a superset of the matching
- * rules, returned in name order.
+ * Finds the rules whose subjects match a person without testing every rule.
+ *
+ * A rule whose every subject matcher names literal groups (or, failing that, literal
+ * emails) is filed under those keys; the rest are always tested. A hit through a
+ * matcher that has nothing but literal groups (or literal emails) is a match by
+ * itself; any other candidate is confirmed with the full matcher. The result is the
+ * same set `subjectMatches` would select from all rules, in name order.
  */
 export interface RuleIndex<R extends CompiledRule> {
-  candidates(subject: Subject): R[];
+  /** Rules whose subjects match (`failClosed`: oversized claims count as matching, for deny rules). */
+  matching(subject: Subject, maxInput: number, failClosed: boolean): R[];
   readonly size: number;
 }
 
+interface Entry<R> {
+  readonly rule: R;
+  /** The hit alone proves the match (the matcher has no other condition). */
+  readonly sure: boolean;
+}
+
+const onlyLiteralGroups = (m: SubjectMatcher) =>
+  m.groups !== undefined &&
+  m.groups.every((p) => p.kind === 'literal') &&
+  m.emails === undefined &&
+  m.claims === undefined;
+const onlyLiteralEmails = (m: SubjectMatcher) =>
+  m.emails !== undefined &&
+  m.emails.every((p) => p.kind === 'literal') &&
+  m.groups === undefined &&
+  m.claims === undefined;
+
 export function createRuleIndex<R extends CompiledRule>(rules: readonly R[]): RuleIndex<R> {
-  const byGroup = new Map<string, R[]>();
-  const byEmail = new Map<string, R[]>();
+  const byGroup = new Map<string, Entry<R>[]>();
+  const byEmail = new Map<string, Entry<R>[]>();
   const always: R[] = [];
-  const file = (map: Map<string, R[]>, key: string, rule: R) => {
+  const file = (map: Map<string, Entry<R>[]>, key: string, entry: Entry<R>) => {
     const list = map.get(key);
-    if (!list) map.set(key, [rule]);
-    else if (list[list.length - 1] !== rule) list.push(rule);
+    if (list) list.push(entry);
+    else map.set(key, [entry]);
   };
   for (const rule of rules) {
     const keyed = rule.subjects.every(
@@ -32,34 +54,53 @@ export function createRuleIndex<R extends CompiledRule>(rules: readonly R[]): Ru
       continue;
     }
     for (const m of rule.subjects) {
-      if (m.groups?.every((p) => p.kind === 'literal'))
-        for (const p of m.groups) file(byGroup, p.literal!, rule);
-      else for (const p of m.emails!) file(byEmail, p.literal!, rule);
+      if (m.groups?.every((p) => p.kind === 'literal')) {
+        for (const p of m.groups) file(byGroup, p.literal!, { rule, sure: onlyLiteralGroups(m) });
+      } else {
+        for (const p of m.emails!) file(byEmail, p.literal!, { rule, sure: onlyLiteralEmails(m) });
+      }
     }
   }
-  // Dedupe by position with an epoch stamp instead of a Set: evaluation is synchronous, so one array serves every call.
+  // Dedupe by position with epoch stamps instead of Sets: evaluation is synchronous,
+  // so one pair of arrays serves every call.
   const position = new Map(rules.map((r, i) => [r, i]));
-  const stamp = new Uint32Array(rules.length);
+  const seen = new Uint32Array(rules.length); // candidate already considered
+  const decided = new Uint32Array(rules.length); // confirmed match
   let epoch = 0;
   return {
     size: rules.length,
-    candidates(subject) {
+    matching(subject, maxInput, failClosed) {
       epoch = epoch === 0xffffffff ? 1 : epoch + 1;
-      if (epoch === 1) stamp.fill(0);
+      if (epoch === 1) {
+        seen.fill(0);
+        decided.fill(0);
+      }
       const out: R[] = [];
-      const add = (list: readonly R[] | undefined) => {
-        if (!list) return;
-        for (const r of list) {
-          const i = position.get(r)!;
-          if (stamp[i] !== epoch) {
-            stamp[i] = epoch;
-            out.push(r);
+      const pending: R[] = [];
+      const take = (entries: readonly Entry<R>[] | undefined) => {
+        if (!entries) return;
+        for (const e of entries) {
+          const i = position.get(e.rule)!;
+          if (e.sure) {
+            if (decided[i] !== epoch) {
+              decided[i] = epoch;
+              out.push(e.rule);
+            }
+          } else if (seen[i] !== epoch) {
+            seen[i] = epoch;
+            pending.push(e.rule);
           }
         }
       };
-      add(always);
-      for (const g of subject.groups) add(byGroup.get(g));
-      add(byEmail.get(subject.email.toLowerCase()));
+      for (const g of subject.groups) take(byGroup.get(g));
+      take(byEmail.get(subject.email.toLowerCase()));
+      for (const r of [...pending, ...always]) {
+        const i = position.get(r)!;
+        if (decided[i] !== epoch && subjectMatches(r, subject, maxInput, failClosed)) {
+          decided[i] = epoch;
+          out.push(r);
+        }
+      }
       return out.sort((a, b) => position.get(a)! - position.get(b)!);
     },
   };
