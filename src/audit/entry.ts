@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { canonicalize, type JsonValue } from './canonical';
 
 /** Domain-separation tag hashed before every entry (format version 1). */
@@ -98,9 +98,15 @@ export function sealLine(p: PreparedEntry, seq: number, prev: string): { line: s
   return { line: `${p.head}"hash":"${hash}",${rest}`, hash };
 }
 
+// crypto.hash (Node >= 20.12) is about twice as fast as createHash for short inputs.
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+
 /** hex(SHA-256(HASH_DOMAIN ‖ body)) where body is the canonical entry without its hash. */
 export function entryHash(body: string): string {
-  return createHash('sha256').update(HASH_DOMAIN).update(body).digest('hex');
+  return sha256Hex(HASH_DOMAIN + body);
 }
 
 /** ISO 8601 UTC with milliseconds for an epoch-milliseconds time. */

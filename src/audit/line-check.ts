@@ -1,6 +1,5 @@
-import { hash as oneShotHash } from 'node:crypto';
 import { MAX_DEPTH } from './canonical';
-import { entryShapeProblem, HASH_DOMAIN, prepareEntry, sealLine, type EntryDraft } from './entry';
+import { entryHash, entryShapeProblem, prepareEntry, sealLine, type EntryDraft } from './entry';
 
 /** What one line says about itself, before its place in the chain is looked at. */
 export type LineCheck =
@@ -42,7 +41,7 @@ export function checkLine(line: string): LineCheck {
   if (JSON.stringify(o) === line && inCanonicalOrder(o, 0)) {
     const at = line.lastIndexOf(HASH_MEMBER) + 1; // the top-level member: only flat members follow it
     const body = line.slice(0, at) + line.slice(at + HASH_MEMBER_LENGTH);
-    if (oneShotHash('sha256', HASH_DOMAIN + body, 'hex') === o.hash) return { ok: true, entry: o };
+    if (entryHash(body) === o.hash) return { ok: true, entry: o };
     return { ok: false, json: true, message: `entry ${o.seq}: its content does not match its hash`, claimed };
   }
   let sealed: { line: string; hash: string };

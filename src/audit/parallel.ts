@@ -1,4 +1,4 @@
-import { existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -9,21 +9,24 @@ import type { CheckRequest, CheckResponse } from './verify-worker';
 
 const BATCH = 4096;
 const CHUNK = 1 << 20;
+/** Below this size starting threads costs more than it saves. */
+const MIN_PARALLEL_BYTES = 4 << 20;
 
 /**
  * Verifies a log file with `threads` worker threads checking lines on their own
  * (parse, canonical form, hash) while this thread places them in the chain, in order.
  * The verdict is the same as `verifyFile`'s (failing lines are checked again here for
- * the message). Falls back to `verifyFile` with one thread, or when the worker script
- * is not built (running from TypeScript sources).
+ * the message). Falls back to `verifyFile` with one thread, for files smaller than
+ * `minBytes`, or when the worker script is not built (running from TypeScript sources).
  */
 export async function verifyFileParallel(
   path: string,
   options: VerifyOptions = {},
   threads = defaultThreads(),
+  minBytes = MIN_PARALLEL_BYTES,
 ): Promise<VerifyResult> {
   const script = join(__dirname, 'verify-worker.js');
-  if (threads < 2 || !existsSync(script)) return verifyFile(path, options);
+  if (threads < 2 || !existsSync(script) || sizeOf(path) < minBytes) return verifyFile(path, options);
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -99,6 +102,14 @@ export async function verifyFileParallel(
   } finally {
     closeSync(fd);
     await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // verifyFile names the problem
   }
 }
 

@@ -54,14 +54,14 @@ describe('verifying with worker threads', () => {
     writeFileSync(file, make());
     const options = { keys: keysOf(key), strict: false };
     const sequential = built.verifyFile(file, options);
-    const parallel = await built.verifyFileParallel(file, options, 2);
+    const parallel = await built.verifyFileParallel(file, options, 2, 0);
     expect(parallel).toEqual(sequential);
   });
 
   it('finds the problems where the sequential verifier does', async () => {
     const file = join(dir.path, 'log.jsonl');
     writeFileSync(file, text(flip(log.lines, 4300)));
-    const r = await built.verifyFileParallel(file, { keys: keysOf(key) }, 2);
+    const r = await built.verifyFileParallel(file, { keys: keysOf(key) }, 2, 0);
     expect(r.problem).toMatchObject({ kind: 'modified', seq: 4301 });
   });
 });
