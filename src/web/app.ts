@@ -1,4 +1,11 @@
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
 import session from 'express-session';
 import { systemClock, systemRandom, type Clock, type Random } from '../core';
 import type { Config } from '../config';
@@ -89,6 +96,11 @@ export function createApp(deps: AppDeps): Express {
     return [...new Set(urls.map((u) => new URL(u).origin))];
   };
   app.use(securityHeaders({ https: deps.https ?? false, formTargets: idpOrigins }));
+  // API answers (tokens among them) and pages with a session are never cached (RFC 6749 §5.1).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!req.path.startsWith('/static/')) res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use('/static', staticAssets());
 
   const limit = config.server.body_limit_bytes;

@@ -93,6 +93,9 @@ describe('the web application', () => {
     expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
     expect(res.headers['strict-transport-security']).toBeUndefined(); // plain http
     expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    const api = await new HttpBrowser().get(`${gw.url}/api/v1/openapi.json`);
+    expect(api.headers['cache-control']).toBe('no-store');
   });
 
   it("sends a browser without a session from another capability's page to the login page and back", async () => {
