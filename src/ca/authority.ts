@@ -9,6 +9,8 @@ import {
   signCertificate,
   sortOptions,
   validateCertificateFields,
+  validateRequestFields,
+  type RequestFields,
   validateForceCommand,
   validateSerial,
   type Certificate,
@@ -83,6 +85,9 @@ export interface Authority {
   readonly limits: CertificateLimits;
 }
 
+/** Certificates per call to the random source for nonces. */
+const NONCE_BLOCK = 64;
+
 function resolveKey(key: PublicKey | string): PublicKey {
   return typeof key === 'string' ? parseAuthorizedKey(key, 'public key to certify').key : key;
 }
@@ -116,6 +121,32 @@ export function createAuthority(deps: AuthorityDeps): Authority {
   if (limits.clockSkewMs < 0 || limits.maxUserTtlMs <= 0 || limits.maxHostTtlMs <= 0)
     throw new TypeError('CA limits must be positive');
 
+  // Nonces are drawn from the injected random source in blocks: one call per
+  // NONCE_BLOCK certificates instead of one per certificate (nonces are public, so
+  // holding a few in memory costs nothing).
+  let noncePool: Buffer = Buffer.alloc(0);
+  let noncePos = 0;
+  function nextNonce(): Buffer {
+    if (noncePos + NONCE_BYTES > noncePool.length) {
+      noncePool = deps.random.bytes(NONCE_BYTES * NONCE_BLOCK);
+      noncePos = 0;
+      if (noncePool.length !== NONCE_BYTES * NONCE_BLOCK)
+        throw new TypeError('random source returned the wrong number of bytes');
+    }
+    noncePos += NONCE_BYTES;
+    return noncePool.subarray(noncePos - NONCE_BYTES, noncePos);
+  }
+
+  const fingerprints = new WeakMap<Signer, string>();
+  function caFingerprint(signer: Signer): string {
+    let fp = fingerprints.get(signer);
+    if (fp === undefined) {
+      fp = fingerprint(signer.publicKey);
+      fingerprints.set(signer, fp);
+    }
+    return fp;
+  }
+
   async function issue(
     role: CaRole,
     certType: CertType,
@@ -127,23 +158,20 @@ export function createAuthority(deps: AuthorityDeps): Authority {
     const now = deps.clock.now();
     const key = resolveKey(req.publicKey);
     const end = validityEnd(req, now);
-    const draft: CertificateFields = {
+    const { criticalOptions, extensions } = build(key);
+    const request: RequestFields = {
       certType,
       key,
-      nonce: Buffer.alloc(NONCE_BYTES),
-      serial: 1n,
       keyId: req.keyId,
       principals: [...req.principals],
       validAfter: BigInt(Math.max(0, Math.floor((now - limits.clockSkewMs) / 1000))),
       validBefore: BigInt(Math.floor(end / 1000)),
-      ...build(key),
+      extensions,
     };
-    // Everything is checked before a serial is spent.
-    validateCertificateFields(draft, now, limits);
+    // Everything is checked before a serial is spent; the whole certificate again after signing.
+    validateRequestFields(request, now, limits);
     const serial = validateSerial(BigInt(await deps.nextSerial()));
-    const nonce = deps.random.bytes(NONCE_BYTES);
-    if (nonce.length !== NONCE_BYTES) throw new TypeError('random source returned the wrong number of bytes');
-    const fields: CertificateFields = { ...draft, serial, nonce: Buffer.from(nonce) };
+    const fields: CertificateFields = { ...request, criticalOptions, serial, nonce: nextNonce() };
     let certificate: Certificate;
     try {
       certificate = await signCertificate(fields, signer);
@@ -156,7 +184,7 @@ export function createAuthority(deps: AuthorityDeps): Authority {
       line: formatCertificateLine(certificate),
       serial,
       role,
-      caFingerprint: fingerprint(signer.publicKey),
+      caFingerprint: caFingerprint(signer),
     };
   }
 

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { caError } from '../errors';
 
 /** One `source-address` entry: an address family, the network bytes and the prefix length. */
@@ -16,10 +16,25 @@ function fail(entry: string, problem: string): never {
 }
 
 function parseIPv4(text: string): Buffer | null {
-  if (!isIPv4(text)) return null;
-  const parts = text.split('.');
-  // net.isIPv4 already refuses leading zeros ("010") that other parsers read as octal.
-  return Buffer.from(parts.map((p) => Number(p)));
+  // Dotted quad of decimal octets without leading zeros ("010" is octal to some parsers).
+  const out = Buffer.alloc(4);
+  let part = 0;
+  let value = -1;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (value < 0 || part > 3) return null;
+      out[part++] = value;
+      value = -1;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return null;
+      value = (value < 0 ? 0 : value * 10) + (c - 0x30);
+      if (++digits > 3 || value > 255) return null;
+    } else return null;
+  }
+  return part === 4 ? out : null;
 }
 
 function parseIPv6(text: string): Buffer | null {
@@ -94,7 +109,7 @@ export function parseCidrList(list: string | readonly string[]): Cidr[] {
 /** Canonical text of a CIDR: dotted quad or compressed IPv6, `/LEN` unless it is a single host. */
 export function formatCidr(c: Cidr): string {
   let addr: string;
-  if (c.family === 4) addr = [...c.bytes].join('.');
+  if (c.family === 4) addr = `${c.bytes[0]}.${c.bytes[1]}.${c.bytes[2]}.${c.bytes[3]}`;
   else {
     const groups = Array.from({ length: 8 }, (_, i) => c.bytes.readUInt16BE(i * 2));
     let bestStart = -1;

@@ -8,11 +8,10 @@ import {
   refuseKeyType,
   splitKeyLine,
   writeKeyFields,
-  makePublicKey,
   type KeyType,
   type PublicKey,
 } from '../keys';
-import { SshReader, SshWriter } from '../wire';
+import { SshReader, SshWriter, sshString } from '../wire';
 import {
   CERT_ALGORITHMS,
   CERT_TYPE_CODE,
@@ -29,6 +28,7 @@ const MAX_CERT_BYTES = 65_536;
 const TYPE_BY_ALGORITHM = new Map<string, KeyType>(
   Object.entries(CERT_ALGORITHMS).map(([k, v]) => [v, k as KeyType]),
 );
+const TYPE_PREFIX = new Map<KeyType, Buffer>([...TYPE_BY_ALGORITHM.values()].map((t) => [t, sshString(t)]));
 
 /** The certificate algorithm name for a certified key type. */
 export function certAlgorithm(keyType: KeyType): string {
@@ -56,7 +56,7 @@ export function encodeToBeSigned(fields: CertificateFields, caKey: PublicKey): B
   writeOptions(w, fields.extensions);
   w.string(fields.reserved ?? Buffer.alloc(0));
   w.string(caKey.blob);
-  return w.toBuffer();
+  return w.finish();
 }
 
 /** Appends the signature blob to the signed bytes, giving the certificate blob. */
@@ -76,9 +76,13 @@ export function assembleCertificate(toBeSigned: Buffer, signature: Buffer): Buff
  * validity: that is `verifyCertificate`.
  */
 export function parseCertificate(blob: Buffer): Certificate {
-  if (blob.length > MAX_CERT_BYTES) throw malformed(WHAT, `larger than ${MAX_CERT_BYTES} bytes`);
   // Work on a private copy so that later changes to the caller's buffer cannot alter the result.
-  const copy = Buffer.from(blob);
+  return parseOwnedCertificate(Buffer.from(blob));
+}
+
+/** `parseCertificate` over a buffer the caller hands over (no copy is made; it must not change later). */
+export function parseOwnedCertificate(copy: Buffer): Certificate {
+  if (copy.length > MAX_CERT_BYTES) throw malformed(WHAT, `larger than ${MAX_CERT_BYTES} bytes`);
   const r = new SshReader(copy, WHAT);
   const type = r.text('certificate type', 64);
   const keyType = TYPE_BY_ALGORITHM.get(type);
@@ -95,7 +99,13 @@ export function parseCertificate(blob: Buffer): Certificate {
     );
   }
   const nonce = r.string('nonce', 256);
-  const key = makePublicKey(readKeyFields(r, keyType));
+  const keyStart = r.offset;
+  const keyFields = readKeyFields(r, keyType);
+  // The certified key's own blob is its type name followed by the same field bytes.
+  const key = {
+    ...keyFields,
+    blob: Buffer.concat([TYPE_PREFIX.get(keyType)!, copy.subarray(keyStart, r.offset)]),
+  } as PublicKey;
   const serial = r.uint64('serial');
   const typeCode = r.uint32('certificate type code');
   const certType: CertType | undefined = typeCode === 1 ? 'user' : typeCode === 2 ? 'host' : undefined;
@@ -125,7 +135,7 @@ export function parseCertificate(blob: Buffer): Certificate {
       `${WHAT}: the signing CA key is itself a certificate (${caType}); chained certificates are not supported`,
     );
   if (!isKeyType(caType)) refuseKeyType(caType);
-  const signatureKey = parsePublicKeyBlob(caBlob, 'signature key');
+  const signatureKey = parsePublicKeyBlob(caBlob, 'signature key', false);
   const signatureAlgorithm = parseSignatureBlob(signature).algorithm;
   return {
     type,

@@ -25,6 +25,7 @@ export {
   encodeToBeSigned,
   assembleCertificate,
   parseCertificate,
+  parseOwnedCertificate,
   parseCertificateLine,
   formatCertificateLine,
 } from './codec';
@@ -44,6 +45,8 @@ export {
   validateCriticalOptions,
   validateValidity,
   validateCertificateFields,
+  validateRequestFields,
+  type RequestFields,
   type CertificateLimits,
 } from './validate';
 export { verifyCertificate, formatTime, type VerifyOptions, type VerifiedCertificate } from './verify';

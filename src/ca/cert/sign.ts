@@ -1,5 +1,5 @@
 import type { Signer } from '../signer';
-import { assembleCertificate, encodeToBeSigned, parseCertificate } from './codec';
+import { assembleCertificate, encodeToBeSigned, parseOwnedCertificate } from './codec';
 import type { Certificate, CertificateFields } from './model';
 
 /**
@@ -9,5 +9,6 @@ import type { Certificate, CertificateFields } from './model';
 export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<Certificate> {
   const toBeSigned = encodeToBeSigned(fields, signer.publicKey);
   const signature = await signer.sign(toBeSigned);
-  return parseCertificate(assembleCertificate(toBeSigned, signature));
+  // assembleCertificate returns a fresh buffer nobody else holds: parse it without another copy.
+  return parseOwnedCertificate(assembleCertificate(toBeSigned, signature));
 }

@@ -217,23 +217,39 @@ export function validateValidity(
   }
 }
 
+/** The request-level checks: key policy, principals, key id, extensions and validity. */
+export type RequestFields = Pick<
+  CertificateFields,
+  'certType' | 'key' | 'keyId' | 'principals' | 'validAfter' | 'validBefore' | 'extensions'
+>;
+
 /**
- * Every check the CA applies before it signs (and again to what it produced):
- * key policy, serial, principals, key id, options and extensions, nonce and validity.
+ * What the authority checks before it spends a serial: key policy, principals,
+ * key id, extensions and validity. Critical options are built from typed values
+ * that were validated on the way in (force-command, canonical source-address).
+ */
+export function validateRequestFields(fields: RequestFields, nowMs: number, limits: CertificateLimits): void {
+  checkKeyPolicy(fields.key, limits.keyPolicy);
+  validatePrincipals(fields.principals);
+  validateKeyId(fields.keyId);
+  checkSorted(fields.extensions, 'extension');
+  validateExtensions(fields.certType, fields.extensions, limits.allowedExtensions);
+  validateValidity(fields, nowMs, limits);
+}
+
+/**
+ * Every check of a complete certificate (what the authority applies again to what
+ * it produced): the request checks plus serial, nonce and the critical options
+ * decoded from their wire form (known names, sorted, values valid and canonical).
  */
 export function validateCertificateFields(
   fields: CertificateFields,
   nowMs: number,
   limits: CertificateLimits,
 ): void {
-  checkKeyPolicy(fields.key, limits.keyPolicy);
+  validateRequestFields(fields, nowMs, limits);
   validateSerial(fields.serial);
-  validatePrincipals(fields.principals);
-  validateKeyId(fields.keyId);
-  checkSorted(fields.criticalOptions, 'critical option');
-  checkSorted(fields.extensions, 'extension');
-  validateCriticalOptions(fields.certType, fields.criticalOptions);
-  validateExtensions(fields.certType, fields.extensions, limits.allowedExtensions);
   if (fields.nonce.length !== NONCE_BYTES) throw new TypeError(`nonce must be ${NONCE_BYTES} bytes`);
-  validateValidity(fields, nowMs, limits);
+  checkSorted(fields.criticalOptions, 'critical option');
+  validateCriticalOptions(fields.certType, fields.criticalOptions);
 }

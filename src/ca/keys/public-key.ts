@@ -149,16 +149,22 @@ export function makePublicKey(fields: PublicKeyFields): PublicKey {
   return { ...fields, blob: w.toBuffer() } as PublicKey;
 }
 
-/** Parses a public key blob (`string type ‖ fields`), refusing certificates, unknown types and trailing bytes. */
-export function parsePublicKeyBlob(blob: Buffer, what = 'public key'): PublicKey {
-  const r = new SshReader(blob, what);
+/**
+ * Parses a public key blob (`string type ‖ fields`), refusing certificates, unknown
+ * types and trailing bytes. The result owns a copy of the bytes unless `copy` is
+ * false (for callers that already hold a private copy).
+ */
+export function parsePublicKeyBlob(blob: Buffer, what = 'public key', copy = true): PublicKey {
+  const own = copy ? Buffer.from(blob) : blob;
+  const r = new SshReader(own, what);
   const type = r.text('key type', 64);
-  if (type.endsWith('-cert-v01@openssh.com'))
+  if (type.endsWith('-cert-v01@openssh.com')) {
     throw caError('CA_MALFORMED', `${what}: is a certificate (${type}), accepted: a plain public key`);
+  }
   if (!isKeyType(type)) refuseKeyType(type);
   const fields = readKeyFields(r, type);
   r.end();
-  return { ...fields, blob: Buffer.from(blob) } as PublicKey;
+  return { ...fields, blob: own } as PublicKey;
 }
 
 function b64url(b: Buffer): string {

@@ -43,7 +43,7 @@ export function signWithKeyObject(privateKey: KeyObject, type: KeyType, data: Bu
     const rs = cryptoSign(hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
     w.nested((inner) => inner.mpint(rs.subarray(0, size)).mpint(rs.subarray(size)));
   }
-  return w.toBuffer();
+  return w.finish();
 }
 
 export interface ParsedSignature {

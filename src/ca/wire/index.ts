@@ -1,2 +1,2 @@
-export { SshReader, U64_MAX } from './reader';
+export { SshReader, U64_MAX, decodeText } from './reader';
 export { SshWriter, sshString } from './writer';

@@ -1,6 +1,22 @@
 import { malformed } from '../errors';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes strict UTF-8 without NUL bytes (CA_MALFORMED otherwise); plain ASCII takes a fast path. */
+export function decodeText(bytes: Buffer, what: string, field: string): string {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b === 0) throw malformed(what, `${field} contains a NUL byte`);
+    if (b > 0x7f) ascii = false;
+  }
+  if (ascii) return bytes.toString('latin1');
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw malformed(what, `${field} is not valid UTF-8`);
+  }
+}
 const U64_MAX = (1n << 64n) - 1n;
 
 /**
@@ -75,13 +91,7 @@ export class SshReader {
 
   /** A string that must be valid UTF-8 without NUL characters. */
   text(field = 'text', maxLength?: number): string {
-    const bytes = this.string(field, maxLength);
-    if (bytes.includes(0)) throw malformed(this.what, `${field} contains a NUL byte`);
-    try {
-      return UTF8.decode(bytes);
-    } catch {
-      throw malformed(this.what, `${field} is not valid UTF-8`);
-    }
+    return decodeText(this.string(field, maxLength), this.what, field);
   }
 
   /**

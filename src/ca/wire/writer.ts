@@ -61,12 +61,19 @@ export class SshWriter {
     return this;
   }
 
-  /** A length-prefixed string; text is written as UTF-8. */
+  /** A length-prefixed string; text is written as UTF-8 (directly, without an intermediate buffer). */
   string(v: Uint8Array | string): this {
-    const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
-    if (bytes.length > U32_MAX) throw new TypeError('string longer than 2^32-1 bytes');
-    this.uint32(bytes.length);
-    return this.raw(bytes);
+    if (typeof v === 'string') {
+      const len = Buffer.byteLength(v, 'utf8');
+      this.uint32(len);
+      this.ensure(len);
+      this.buf.write(v, this.pos, len, 'utf8');
+      this.pos += len;
+      return this;
+    }
+    if (v.length > U32_MAX) throw new TypeError('string longer than 2^32-1 bytes');
+    this.uint32(v.length);
+    return this.raw(v);
   }
 
   /** Writes whatever `build` writes, prefixed with its length (a nested string). */
@@ -96,6 +103,17 @@ export class SshWriter {
         throw new TypeError(`invalid name in name-list: ${JSON.stringify(n)}`);
     }
     return this.string(names.join(','));
+  }
+
+  /**
+   * The bytes written so far without copying; the writer must not be used
+   * afterwards (for hot paths that build a buffer once and hand it over).
+   */
+  finish(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.alloc(0);
+    this.pos = 0;
+    return out;
   }
 
   /** A copy of the bytes written so far. */
