@@ -1,7 +1,9 @@
+import { isAbsolute, resolve } from 'node:path';
+import { createAccess, type Access } from './access';
 import { VERSION } from './cli/version';
 import type { Config } from './config';
 import { secretPaths } from './config';
-import { openAuditLog, SYSTEM_ACTOR, type AuditLog } from './audit';
+import { isEventType, openAuditLog, SYSTEM_ACTOR, type AuditLog } from './audit';
 import { CA_ROLES, createAuthority, limitsFromConfig as caLimits, openKeystore, type Authority } from './ca';
 import { systemClock, systemRandom, type Clock, type Random } from './core';
 import { createLogger, type Logger } from './logging';
@@ -10,6 +12,7 @@ import { createPolicyStore, limitsFromConfig as policyLimits, type PolicyStore }
 import { sshNativeCryptoLoaded } from './ssh-native';
 import { createStore, type Store } from './store';
 import { createWebServer, type WebServer } from './web';
+import { accessRoutes } from './web/api/access';
 
 /** A running Breakglass node: the composition root's handle. */
 export interface Breakglass {
@@ -18,6 +21,7 @@ export interface Breakglass {
   readonly audit: AuditLog;
   readonly policy: PolicyStore;
   readonly authority: Authority;
+  readonly access: Access;
   readonly web: WebServer;
   readonly metrics: Metrics;
   /** Reloads the policy (what SIGHUP does); a bad policy is refused and audited. */
@@ -39,6 +43,8 @@ export function configuredSecrets(config: Readonly<Config>): string[] {
     for (const key of path.split('.')) node = (node as Record<string, unknown> | undefined)?.[key];
     if (typeof node === 'string' && node.length > 0) values.push(node);
   }
+  // Secrets inside lists are not in the schema's key paths.
+  for (const hook of config.access?.notifications?.webhooks ?? []) if (hook.secret) values.push(hook.secret);
   return values;
 }
 
@@ -47,9 +53,13 @@ export function configuredSecrets(config: Readonly<Config>): string[] {
  * that knows all of them; each gets its typed slice and its dependencies. Anything
  * that fails on the way stops what was started before it (fail closed).
  */
-export async function startBreakglass(config: Readonly<Config>, options: StartOptions = {}): Promise<Breakglass> {
+export async function startBreakglass(
+  config: Readonly<Config>,
+  options: StartOptions = {},
+): Promise<Breakglass> {
   const logger =
-    options.logger ?? createLogger({ level: config.log.level, format: config.log.format, secrets: configuredSecrets(config) });
+    options.logger ??
+    createLogger({ level: config.log.level, format: config.log.format, secrets: configuredSecrets(config) });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const metrics = createMetrics();
@@ -84,7 +94,12 @@ export async function startBreakglass(config: Readonly<Config>, options: StartOp
       onReload: (e) => {
         if (!e.changed) return;
         audit
-          .append({ type: 'policy.loaded', actor: SYSTEM_ACTOR, data: { version: e.version, sha256: e.version.replace(/^sha256:/, '') }, policy_version: e.version })
+          .append({
+            type: 'policy.loaded',
+            actor: SYSTEM_ACTOR,
+            data: { version: e.version, sha256: e.version.replace(/^sha256:/, '') },
+            policy_version: e.version,
+          })
           .catch((err: unknown) => logger.error('could not audit a policy load', { err }));
       },
       onRefused: (e) => {
@@ -92,7 +107,12 @@ export async function startBreakglass(config: Readonly<Config>, options: StartOp
           .append({
             type: 'policy.refused',
             actor: SYSTEM_ACTOR,
-            data: { reason: `${e.trigger}: ${e.problems.length} problem(s); kept ${e.keptVersion ?? 'none'}: ${e.problems.slice(0, 5).map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('; ')}` },
+            data: {
+              reason: `${e.trigger}: ${e.problems.length} problem(s); kept ${e.keptVersion ?? 'none'}: ${e.problems
+                .slice(0, 5)
+                .map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`)
+                .join('; ')}`,
+            },
           })
           .catch((err: unknown) => logger.error('could not audit a refused policy', { err }));
       },
@@ -116,10 +136,46 @@ export async function startBreakglass(config: Readonly<Config>, options: StartOp
       limits: caLimits(config.ca),
     });
 
-    const web = await createWebServer({ config, logger, store, audit, metrics, clock, random, version: VERSION });
+    let publicUrl = '';
+    const krlFile = config.access.krl_file;
+    const access = createAccess({
+      store,
+      audit,
+      policy,
+      authority,
+      userSigner: keystore.signer('user'),
+      config: config.access,
+      clock,
+      random,
+      logger: logger.child({ component: 'access' }),
+      publicUrl: () => publicUrl,
+      hasEvent: isEventType,
+      ...(krlFile ? { krlFile: isAbsolute(krlFile) ? krlFile : resolve(config.data_dir, krlFile) } : {}),
+    });
+    cleanups.push(() => access.close());
+
+    const web = await createWebServer({
+      config,
+      logger,
+      store,
+      audit,
+      metrics,
+      clock,
+      random,
+      version: VERSION,
+      apiRoutes: accessRoutes({ access, policy, maxReasonLength: config.access.max_reason_length, clock }),
+    });
     cleanups.push(() => web.close());
+    publicUrl = web.url;
+    await access.start();
     const { url } = await web.listen();
-    logger.info('breakglass started', { version: VERSION, url, store: store.driver, policy: policy.version, sshNativeCrypto: nativeCrypto });
+    logger.info('breakglass started', {
+      version: VERSION,
+      url,
+      store: store.driver,
+      policy: policy.version,
+      sshNativeCrypto: nativeCrypto,
+    });
 
     let closing: Promise<void> | undefined;
     return {
@@ -128,6 +184,7 @@ export async function startBreakglass(config: Readonly<Config>, options: StartOp
       audit,
       policy,
       authority,
+      access,
       web,
       metrics,
       reloadPolicy: async (trigger) => {

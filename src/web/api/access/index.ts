@@ -1,0 +1,2 @@
+export { accessRoutes, type AccessRouteDeps } from './routes';
+export { policySubject } from './schemas';
