@@ -93,6 +93,7 @@ interface KrlOptions {
   out: string;
   krlVersion?: string;
   comment?: string;
+  empty?: boolean;
 }
 
 /** `breakglass ca …`: the offline certificate tool for operators and pipelines. */
@@ -228,10 +229,16 @@ export function registerCaCommands(program: Command, io: CliIo): void {
     .option('--pubkey <file>', 'revoke a public key (and every certificate for it); repeatable', collect, [])
     .option('--krl-version <n>', 'KRL version number (default: the current time in seconds)')
     .option('--comment <text>', 'comment stored in the KRL')
+    .option(
+      '--empty',
+      'write a KRL that revokes nothing (sshd denies every key login when RevokedKeys is missing)',
+    )
     .requiredOption('--out <file>', 'where to write the KRL')
     .action((opts: KrlOptions) => {
-      if (opts.serial.length + opts.keyId.length + opts.pubkey.length === 0)
-        usage('nothing to revoke: give at least one --serial, --key-id or --pubkey');
+      const count = opts.serial.length + opts.keyId.length + opts.pubkey.length;
+      if (count === 0 && !opts.empty)
+        usage('nothing to revoke: give at least one --serial, --key-id or --pubkey (or --empty)');
+      if (count > 0 && opts.empty) usage('--empty cannot be combined with --serial, --key-id or --pubkey');
       const caKey = readPublicKeyFile(path(opts.ca), 'CA public key').key;
       const serials = opts.serial.map(parseSerialSpec);
       const keys = opts.pubkey.map((p) => readPublicKeyFile(path(p), 'public key').key);

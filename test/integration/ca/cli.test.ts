@@ -300,6 +300,13 @@ describe('breakglass ca krl', () => {
     expect(parseKrl(readFileSync(join(cwd, 'revoked.krl'))).version).toBe(3n);
   });
 
+  it('writes a KRL that revokes nothing with --empty (sshd needs the RevokedKeys file to exist)', async () => {
+    const r = await cli('krl', '--ca', 'ca/user_ca.pub', '--empty', '--out', 'empty.krl');
+    expect(r.code).toBe(0);
+    expect(krlRevokes(join(cwd, 'empty.krl'), join(cwd, 'id_user-cert.pub'))).toBe(false);
+    expect(parseKrl(readFileSync(join(cwd, 'empty.krl'))).certificates).toEqual([]);
+  });
+
   it('does not revoke a certificate outside the listed serials', async () => {
     const r = await cli(
       'krl',
@@ -323,6 +330,7 @@ describe('breakglass ca krl', () => {
     ['a range from 0', ['--serial', '0-5'], /CLI_USAGE/],
     ['a non-numeric serial', ['--serial', 'x'], /CLI_USAGE: --serial "x": not a serial/],
     ['an unreadable --pubkey', ['--pubkey', 'missing.pub'], /CA_FILE_UNREADABLE/],
+    ['--empty with a serial', ['--empty', '--serial', '5'], /CLI_USAGE: --empty cannot be combined/],
   ])('exits 2 for %s and writes nothing', async (_name, extra, message) => {
     const r = await cli('krl', '--ca', 'ca/user_ca.pub', ...extra, '--out', 'bad.krl');
     expect(r.code).toBe(2);
