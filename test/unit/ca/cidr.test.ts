@@ -61,10 +61,8 @@ describe('CIDR parsing for source-address', () => {
         const text = formatCidr({ family, bytes: b, prefix });
         const back = parseCidr(text);
         expect(back.prefix).toBe(prefix);
-        if (family === 6 && b.subarray(0, 12).equals(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff])))
-          return;
+        expect(back.family).toBe(family);
         expect(back.bytes).toEqual(b);
-        expect(parseIp(text.split('/')[0]!)?.family ?? family).toBe(family);
       }),
     );
   });
