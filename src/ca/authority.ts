@@ -123,15 +123,18 @@ export function createAuthority(deps: AuthorityDeps): Authority {
 
   // Nonces are drawn from the injected random source in blocks: one call per
   // NONCE_BLOCK certificates instead of one per certificate (nonces are public, so
-  // holding a few in memory costs nothing).
+  // holding a few in memory costs nothing). The first draw is a single nonce, so a
+  // short-lived authority (one certificate) asks for no more than it uses.
   let noncePool: Buffer = Buffer.alloc(0);
   let noncePos = 0;
+  let nextBlock = 1;
   function nextNonce(): Buffer {
     if (noncePos + NONCE_BYTES > noncePool.length) {
-      noncePool = deps.random.bytes(NONCE_BYTES * NONCE_BLOCK);
+      const size = NONCE_BYTES * nextBlock;
+      noncePool = deps.random.bytes(size);
       noncePos = 0;
-      if (noncePool.length !== NONCE_BYTES * NONCE_BLOCK)
-        throw new TypeError('random source returned the wrong number of bytes');
+      nextBlock = NONCE_BLOCK;
+      if (noncePool.length !== size) throw new TypeError('random source returned the wrong number of bytes');
     }
     noncePos += NONCE_BYTES;
     return noncePool.subarray(noncePos - NONCE_BYTES, noncePos);

@@ -194,3 +194,26 @@ describe('authority: host certificates', () => {
     ).toBe('CA_INVALID_VALIDITY');
   });
 });
+
+describe('authority: nonces', () => {
+  it('gives every certificate a distinct 32-byte nonce drawn from the injected random source', async () => {
+    const calls: number[] = [];
+    let fill = 0;
+    const random: Random = {
+      bytes: (n) => {
+        calls.push(n);
+        const b = Buffer.alloc(n);
+        for (let i = 0; i < n; i++) b[i] = (fill + Math.floor(i / 32)) & 0xff;
+        fill += n / 32;
+        return b;
+      },
+    };
+    const { authority } = setup({ random });
+    const nonces = [];
+    for (let i = 0; i < 70; i++)
+      nonces.push((await authority.issueUserCertificate(request)).certificate.nonce.toString('hex'));
+    expect(new Set(nonces).size).toBe(70);
+    expect(calls[0]).toBe(32);
+    expect(calls.every((n) => n % 32 === 0)).toBe(true);
+  });
+});
