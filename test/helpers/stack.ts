@@ -22,6 +22,7 @@ export interface ApiResult<T = Record<string, unknown>> {
 }
 
 export interface Stack {
+  /** Where this node listens (`http://127.0.0.1:PORT`); its public URL is `node.url`. */
   readonly url: string;
   readonly node: Breakglass;
   readonly config: Readonly<Config>;
@@ -140,9 +141,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   let running = true;
 
+  // The address this node listens on (its public URL may name another replica or a balancer).
+  const localUrl = () => `${node.web.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const stack: Stack = {
     get url() {
-      return node.url;
+      return localUrl();
     },
     get node() {
       return node;
@@ -157,10 +160,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async loginAs(name) {
       if (!idp) throw new Error('startStack({ devIdp: true }) is needed for loginAs');
       const browser = new HttpBrowser();
-      await loginThroughDevIdp(browser, node.url, `${name}@example.com`);
-      const me = await browser.get(`${node.url}/api/v1/me`);
+      await loginThroughDevIdp(browser, localUrl(), `${name}@example.com`);
+      const me = await browser.get(`${localUrl()}/api/v1/me`);
       const csrf = (JSON.parse(me.body) as { csrf_token: string }).csrf_token;
-      const res = await browser.request('POST', `${node.url}/api/v1/auth/tokens`, {
+      const res = await browser.request('POST', `${localUrl()}/api/v1/auth/tokens`, {
         json: {},
         headers: { 'x-csrf-token': csrf },
       });
@@ -175,7 +178,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         payload = typeof body === 'string' ? body : JSON.stringify(body);
         h['content-type'] ??= 'application/json';
       }
-      const res = await fetch(`${node.url}/api/v1${path}`, {
+      const res = await fetch(`${localUrl()}/api/v1${path}`, {
         method,
         headers: h,
         ...(payload !== undefined ? { body: payload } : {}),
