@@ -7,9 +7,13 @@ import type { Host, Subject } from './types';
  * a matcher matches when ALL of its keys match; a key matches when ANY of its
  * patterns matches. `failClosed` (deny rules) treats a claim value too long to test
  * as a match, so an oversized input can never slip past a deny.
+ * (Plain indexed loops: this is the evaluator's innermost code.)
  */
 
-const anyMatch = (patterns: readonly Pattern[], value: string) => patterns.some((p) => p.test(value));
+function anyMatch(patterns: readonly Pattern[], value: string): boolean {
+  for (let i = 0; i < patterns.length; i++) if (patterns[i]!.test(value)) return true;
+  return false;
+}
 
 function claimMatches(
   patterns: readonly Pattern[],
@@ -17,7 +21,7 @@ function claimMatches(
   maxInput: number,
   failClosed: boolean,
 ): boolean {
-  const values = Array.isArray(value) ? value : [value];
+  const values = Array.isArray(value) ? (value as unknown[]) : [value];
   for (const v of values) {
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
     const text = String(v);
@@ -36,7 +40,11 @@ export function matcherMatches(
   maxInput: number,
   failClosed: boolean,
 ): boolean {
-  if (m.groups && !subject.groups.some((g) => anyMatch(m.groups!, g))) return false;
+  if (m.groups) {
+    let hit = false;
+    for (let i = 0; i < subject.groups.length && !hit; i++) hit = anyMatch(m.groups, subject.groups[i]!);
+    if (!hit) return false;
+  }
   if (m.emails && !anyMatch(m.emails, subject.email)) return false;
   if (m.claims) {
     for (const c of m.claims) {
@@ -55,13 +63,17 @@ export function subjectMatches(
   maxInput: number,
   failClosed = false,
 ): boolean {
-  return rule.subjects.some((m) => matcherMatches(m, subject, maxInput, failClosed));
+  for (let i = 0; i < rule.subjects.length; i++)
+    if (matcherMatches(rule.subjects[i]!, subject, maxInput, failClosed)) return true;
+  return false;
 }
 
 export function selectorMatches(s: HostSelector, host: Host): boolean {
   if (s.names && !anyMatch(s.names, host.name)) return false;
-  if (s.labels) {
-    for (const l of s.labels) {
+  const labels = s.labels;
+  if (labels) {
+    for (let i = 0; i < labels.length; i++) {
+      const l = labels[i]!;
       const value = host.labels[l.key];
       if (value === undefined || !anyMatch(l.patterns, value)) return false;
     }
@@ -71,7 +83,10 @@ export function selectorMatches(s: HostSelector, host: Host): boolean {
 
 /** Whether the rule covers the host; a rule without host selectors covers every host. */
 export function hostMatches(rule: CompiledRule, host: Host): boolean {
-  return rule.hosts === undefined || rule.hosts.some((s) => selectorMatches(s, host));
+  const hosts = rule.hosts;
+  if (hosts === undefined) return true;
+  for (let i = 0; i < hosts.length; i++) if (selectorMatches(hosts[i]!, host)) return true;
+  return false;
 }
 
 export function isActive(rule: CompiledRule, now: number): boolean {

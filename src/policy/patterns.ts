@@ -58,7 +58,8 @@ export function compilePattern(source: string, options: PatternOptions): Pattern
   }
   if (kind === 'glob') {
     const glob = fold(source);
-    return { source, kind, test: (input) => input.length <= maxInput && globMatch(glob, fold(input)) };
+    const match = globMatcher(glob);
+    return { source, kind, test: (input) => input.length <= maxInput && match(fold(input)) };
   }
   if (!source.endsWith('$') || source.length < 2) {
     throw new PatternError(
@@ -88,6 +89,22 @@ export function compilePattern(source: string, options: PatternOptions): Pattern
       `regex ${JSON.stringify(source)} refused: ${verdict.problem}`,
     );
   return { source, kind, test: (input) => input.length <= maxInput && re.test(input) };
+}
+
+/** The cheapest test equivalent to `globMatch(glob, ·)`: common shapes become prefix, suffix or substring checks. */
+export function globMatcher(glob: string): (input: string) => boolean {
+  if (!glob.includes('?')) {
+    const parts = glob.split('*');
+    if (parts.length === 2) {
+      const [head, tail] = parts as [string, string];
+      return (s) => s.length >= head.length + tail.length && s.startsWith(head) && s.endsWith(tail);
+    }
+    if (parts.length === 3 && parts[0] === '' && parts[2] === '') {
+      const mid = parts[1]!;
+      return (s) => s.includes(mid);
+    }
+  }
+  return (s) => globMatch(glob, s);
 }
 
 /**

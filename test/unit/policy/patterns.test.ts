@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { compilePattern, globMatch, PatternError, patternKind } from '../../../src/policy/patterns';
+import {
+  compilePattern,
+  globMatch,
+  globMatcher,
+  PatternError,
+  patternKind,
+} from '../../../src/policy/patterns';
 import { vetRegex } from '../../../src/policy/regex-vet';
 
 const opts = { maxRegexLength: 64, maxInput: 256 };
@@ -42,6 +48,21 @@ describe('matching', () => {
     for (const source of ['aaa*', '^a+$', 'a'.repeat(300)]) {
       expect(compilePattern(source, { maxRegexLength: 64, maxInput: 10 }).test('a'.repeat(11))).toBe(false);
     }
+  });
+
+  test('the specialised glob matchers agree with the general one', () => {
+    const alphabet = fc.constantFrom('a', 'b', '*', '?');
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { maxLength: 6 }),
+        fc.array(fc.constantFrom('a', 'b'), { maxLength: 8 }),
+        (g, s) => {
+          const glob = g.join('');
+          const input = s.join('');
+          expect(globMatcher(glob)(input)).toBe(globMatch(glob, input));
+        },
+      ),
+    );
   });
 
   test('glob matching agrees with an equivalent regex', () => {
