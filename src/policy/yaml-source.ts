@@ -64,8 +64,18 @@ export function readYamlSource(file: string, bytes: Uint8Array, maxDepth: number
     problems.push({ file, line: p.line, col: p.col, code, message, severity: 'error' });
   };
   for (const e of [...doc.errors, ...doc.warnings]) {
+    const message = e.message.split(' at line ')[0]!.split('\n')[0]!;
+    if (/call stack/i.test(message)) {
+      // the parser ran out of stack: block nesting far beyond any policy's
+      add(
+        'POLICY_TOO_DEEP',
+        `collections nested deeper than ${maxDepth} levels (accepted: at most ${maxDepth})`,
+        e.pos[0],
+      );
+      break;
+    }
     const code: ErrorCode = e.code === 'TAG_RESOLVE_FAILED' ? 'POLICY_ALIAS_REFUSED' : 'POLICY_YAML_SYNTAX';
-    add(code, e.message.split(' at line ')[0]!.split('\n')[0]!, e.pos[0]);
+    add(code, message, e.pos[0]);
   }
   if (problems.length > 0) return { ok: false, problems };
   checkNodes(doc, maxDepth, add);

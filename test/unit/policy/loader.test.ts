@@ -240,6 +240,12 @@ describe('hostile files', () => {
     if (!r.ok) expect(`${r.problems[0]!.file}:${r.problems[0]!.line}:${r.problems[0]!.col}`).toBe(where);
   });
 
+  test('block nesting deep enough to exhaust the parser stack is POLICY_TOO_DEEP, not a crash', () => {
+    const text = `${Array.from({ length: 1500 }, (_, i) => `${' '.repeat(i)}k:`).join('\n')} 1\n`;
+    const r = parsePolicyFiles([file('roles.yaml', text)]);
+    expect(codes(r)).toEqual(['POLICY_TOO_DEEP']);
+  });
+
   test('brackets inside quoted text do not count as nesting', () => {
     const r = parsePolicyFiles([file('roles.yaml', `roles: []\n# ${'['.repeat(100)}\ndeny: []\n`)], {
       maxDepth: 8,
