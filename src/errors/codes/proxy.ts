@@ -37,4 +37,49 @@ export const PROXY_CODES = defineCodes({
     expose: true,
     doc: 'The target host did not complete the SSH handshake and authentication within the configured timeout.',
   },
+  PROXY_LISTEN: {
+    status: 500,
+    expose: false,
+    doc: 'The SSH gateway could not listen on `proxy.listen`:`proxy.port` (address in use, or not allowed); `breakglass serve` stops.',
+  },
+  PROXY_NO_TARGET: {
+    status: 400,
+    expose: true,
+    doc: 'A channel was opened before a target was chosen: connect as `LOGIN@HOST@gateway`, or open an interactive session to get the menu.',
+  },
+  PROXY_UNKNOWN_HOST: {
+    status: 404,
+    expose: true,
+    doc: 'The granted host is not in the inventory (hosts file or registered hosts), so the gateway does not know its address or how to check its host key.',
+  },
+  PROXY_SESSION_ENDED: {
+    status: 409,
+    expose: true,
+    doc: 'The gateway connection ended (grant ended or revoked, terminated, idle) while the host connection was being opened.',
+  },
+  PROXY_SESSION_NOT_FOUND: {
+    status: 404,
+    expose: true,
+    doc: 'No live session with this id runs on any replica (it may have ended).',
+  },
+  PROXY_TOO_MANY_VIEWERS: {
+    status: 429,
+    expose: true,
+    doc: 'The live session already has `proxy.live.max_viewers` viewers.',
+  },
+  PROXY_VIEWER_TOO_SLOW: {
+    status: 409,
+    expose: true,
+    doc: 'A live viewer fell more than `proxy.live.buffer_lines` lines behind and was disconnected; reconnect to continue (the recording has everything).',
+  },
+  PROXY_LIVE_DISABLED: {
+    status: 403,
+    expose: true,
+    doc: 'Watching live sessions is turned off (`proxy.live.max_viewers` is 0).',
+  },
+  PROXY_RECORDING_NOT_SEALED: {
+    status: 404,
+    expose: true,
+    doc: 'The audit log has neither a seal nor a checkpoint for this recording (no `session.ended` or `session.checkpoint` entry names it), so it cannot be verified.',
+  },
 });

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { Client, type PublicKeyAuthMethod } from 'ssh2';
+import { Client, type Algorithms, type BaseAgent, type PublicKeyAuthMethod } from 'ssh2';
 import { BreakglassError, isBreakglassError } from '../../errors';
 import type { HostKeyVerdict, HostKeyVerifier } from './host-key';
 import { createCertificateAuthKey, installSsh2CertAuthPatch } from './ssh2-cert-auth';
@@ -27,6 +27,13 @@ export interface UpstreamOptions {
   timeouts?: UpstreamTimeouts;
   /** Identification sent to the target (shows in its logs), default `Breakglass`. */
   ident?: string;
+  /** Algorithm preferences (e.g. ciphers); ssh2's defaults otherwise. */
+  algorithms?: Algorithms;
+  /**
+   * Agent the target may reach through forwarding (never used to authenticate: the
+   * certificate is the only method). Sessions ask for forwarding with `agentForward`.
+   */
+  agent?: BaseAgent;
 }
 
 /** An ssh2 error as raised by its client (`level` says which phase failed). */
@@ -117,6 +124,8 @@ export function connectUpstream(opts: UpstreamOptions): Promise<Client> {
       },
       // Exactly one attempt: the certificate. No password, agent or keyboard fallback.
       authHandler: [publicKeyAuth],
+      ...(opts.algorithms ? { algorithms: opts.algorithms } : {}),
+      ...(opts.agent ? { agent: opts.agent } : {}),
     });
   });
 }
