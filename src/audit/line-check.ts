@@ -1,9 +1,11 @@
 import { MAX_DEPTH } from './canonical';
 import { entryHash, entryShapeProblem, prepareEntry, sealLine, type EntryDraft } from './entry';
+import { CHECKPOINT_TYPE } from './events';
+import { scanCanonicalEntry, type ScannedEntry } from './scan';
 
 /** What one line says about itself, before its place in the chain is looked at. */
 export type LineCheck =
-  | { readonly ok: true; readonly entry: CheckedEntry }
+  | { readonly ok: true; readonly entry: CheckedEntry | ScannedEntry }
   /** Not JSON at all (possibly a torn last line). */
   | { readonly ok: false; readonly json: false }
   | { readonly ok: false; readonly json: true; readonly message: string; readonly claimed: number | null };
@@ -22,12 +24,25 @@ const HASH_MEMBER_LENGTH = HASH_MEMBER.length - 1 + 64 + 2; // `"hash":"<64 hex>
  * Checks one stored line on its own: it is an entry, it is byte-for-byte the canonical
  * JSON of what it holds, and its hash is right. Pure.
  *
- * Fast path: when `JSON.stringify` of the parsed value reproduces the line and every
- * object's keys are already in canonical order (no lone surrogates, not too deep), the
- * line is canonical, so the hash input is the line with its hash member cut out. Anything
- * else takes the slow path (canonicalize again), which also names what is wrong.
+ * Fast path: a single pass (`scanCanonicalEntry`) that accepts only canonical entry
+ * lines; the hash input is then the line with its hash member cut out. Checkpoint
+ * entries (whose data the verifier needs) and anything the scan does not accept take
+ * the slow path: JSON.parse, then either `JSON.stringify` reproduces the line with keys
+ * already in order, or the entry is canonicalized again — which also names what is wrong.
  */
 export function checkLine(line: string): LineCheck {
+  const scanned = scanCanonicalEntry(line);
+  if (scanned && scanned.type !== CHECKPOINT_TYPE) {
+    const at = scanned.hashMemberAt;
+    if (entryHash(line.slice(0, at) + line.slice(at + HASH_MEMBER_LENGTH)) === scanned.hash)
+      return { ok: true, entry: scanned };
+    return {
+      ok: false,
+      json: true,
+      message: `entry ${scanned.seq}: its content does not match its hash`,
+      claimed: scanned.seq,
+    };
+  }
   let obj: unknown;
   try {
     obj = JSON.parse(line);
