@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,9 +168,16 @@ export const benchmark: Benchmark = async (ctx) => {
       });
     await run(warmup, 10_000);
     const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const r = await run(count, ms);
+    const elu = performance.eventLoopUtilization(elu0);
     const cpu = process.cpuUsage(cpu0);
     if (r.firstFailure) ctx.note(`first failure: ${r.firstFailure}`);
+    // The server's event loop: busy time per certificate bounds what one core can do.
+    const busyMs = elu.active / Math.max(1, r.issued + r.failed);
+    ctx.note(`server event loop ${(elu.utilization * 100).toFixed(0)}% busy`);
+    ctx.figure('server event-loop busy time per certificate', busyMs, 'ms');
+    ctx.figure('certificates/s one free core could serve at that cost', 1000 / busyMs, 'certificates/s');
     const rate = r.issued / r.seconds;
     ctx.note(
       `${clients} clients, ${r.issued} certificates in ${r.seconds.toFixed(2)} s, ${r.failed} failed; store ${node.store.driver}, fsync ${String(config.store.embedded.fsync)}`,

@@ -81,6 +81,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createRepository(deps: RepositoryDeps): Repository {
   const { store, audit, clock, random, leaseMs } = deps;
+  // Parsed records by id, reused while the stored text is unchanged (certificate
+  // issuance reads the same grant thousands of times).
+  const parsed = new Map<string, { value: string; record: AccessRecord }>();
+  function decode(id: string, value: string): AccessRecord {
+    const hit = parsed.get(id);
+    if (hit && hit.value === value) return hit.record;
+    const record = withoutLease(parse(value));
+    if (parsed.size >= 4096) parsed.clear();
+    parsed.set(id, { value, record });
+    return record;
+  }
 
   async function appendAll(drafts: readonly AuditDraft[]): Promise<void> {
     for (const d of drafts) await audit.append(d);
@@ -101,7 +112,7 @@ export function createRepository(deps: RepositoryDeps): Repository {
   return {
     async get(id) {
       const rec = await store.get(NS.requests, id);
-      return rec ? withoutLease(parse(rec.value)) : null;
+      return rec ? decode(id, rec.value) : null;
     },
     async list(limit = 10_000) {
       const rows = await store.list(NS.requests, { limit });
