@@ -66,7 +66,7 @@ export function renderPayload(
 }
 
 /**
- * Webhook notifications: an in-memory queue per replica, a few deliveries in flight,
+ * Webhook notifications: an in-memory queue per target on each replica, a few deliveries in flight per target,
  * each retried with exponential backoff and jitter up to `max_attempts`. Delivery is
  * at least once while the process lives; a restart loses what was still queued (the
  * audit log is the durable record).
@@ -79,10 +79,12 @@ export function createNotifier(deps: {
   concurrency?: number;
 }): Notifier {
   const { config, logger, clock, random } = deps;
-  const concurrency = deps.concurrency ?? 4;
-  const queue: Delivery[] = [];
+  const concurrency = deps.concurrency ?? 2;
+  // One queue per target, so a dead or slow target never delays the others.
+  const lanes = new Map<string, { queue: Delivery[]; inFlight: number }>();
   const timers = new Set<NodeJS.Timeout>();
   const controllers = new Set<AbortController>();
+  let queued = 0;
   let inFlight = 0;
   let waiting = 0; // deliveries sleeping before a retry
   let closed = false;
@@ -91,7 +93,7 @@ export function createNotifier(deps: {
   const byName = new Map(config.webhooks.map((h) => [h.name, h]));
 
   function checkIdle(): void {
-    if (queue.length === 0 && inFlight === 0 && waiting === 0) {
+    if (queued === 0 && inFlight === 0 && waiting === 0) {
       const w = idleWaiters;
       idleWaiters = [];
       for (const f of w) f();
@@ -148,12 +150,21 @@ export function createNotifier(deps: {
     }
   }
 
-  function pump(): void {
-    while (!closed && inFlight < concurrency && queue.length > 0) {
-      const d = queue.shift()!;
+  function lane(name: string) {
+    let l = lanes.get(name);
+    if (!l) lanes.set(name, (l = { queue: [], inFlight: 0 }));
+    return l;
+  }
+
+  function pump(l: { queue: Delivery[]; inFlight: number }): void {
+    while (!closed && l.inFlight < concurrency && l.queue.length > 0) {
+      const d = l.queue.shift()!;
+      queued--;
+      l.inFlight++;
       inFlight++;
       d.attempts++;
       void send(d).then((ok) => {
+        l.inFlight--;
         inFlight--;
         if (ok) counters.delivered++;
         else if (d.attempts >= config.max_attempts || closed) {
@@ -175,7 +186,7 @@ export function createNotifier(deps: {
           t.unref();
           timers.add(t);
         }
-        pump();
+        pump(l);
         checkIdle();
       });
     }
@@ -183,16 +194,19 @@ export function createNotifier(deps: {
 
   function enqueue(d: Delivery): void {
     if (closed) return;
-    if (queue.length >= config.queue_limit) {
-      const lost = queue.shift()!;
+    const l = lane(d.hook.name);
+    if (l.queue.length >= config.queue_limit) {
+      const lost = l.queue.shift()!;
+      queued--;
       counters.dropped++;
       logger.error('webhook queue full: dropped the oldest delivery', {
         target: lost.hook.name,
         event: lost.event,
       });
     }
-    queue.push(d);
-    pump();
+    l.queue.push(d);
+    queued++;
+    pump(l);
   }
 
   return {
@@ -227,15 +241,20 @@ export function createNotifier(deps: {
         idleWaiters.push(resolve);
         checkIdle();
       }),
-    stats: () => ({ ...counters, queued: queue.length + waiting + inFlight }),
+    stats: () => ({ ...counters, queued: queued + waiting + inFlight }),
     async close() {
       closed = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const c of controllers) c.abort();
-      queue.length = 0;
+      for (const l of lanes.values()) l.queue.length = 0;
+      queued = 0;
       waiting = 0;
-      checkIdle();
+      // Aborted deliveries settle at once; wait for them so nothing runs after close.
+      await new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        checkIdle();
+      });
     },
   };
 }

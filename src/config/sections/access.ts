@@ -119,7 +119,9 @@ export const accessSection = z
           .min(1)
           .max(100_000)
           .default(10_000)
-          .describe('Deliveries waiting per replica; past it the oldest are dropped (and logged).'),
+          .describe(
+            'Deliveries waiting per target on each replica; past it the oldest are dropped (and logged).',
+          ),
       })
       .prefault({})
       .describe('Webhooks: JSON, HMAC-signed, retried with backoff, never blocking the request path.'),
