@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startRedis, type RedisServer } from '../../helpers/redis';
-import { generateKey } from '../../helpers/ssh-keygen';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKey, krlRevokes } from '../../helpers/ssh-keygen';
 import { startStack, type Stack, type Who } from '../../helpers/stack';
 import { tmpDir } from '../../helpers/tmp';
 
@@ -97,5 +99,30 @@ describe('two replicas on one Redis', () => {
     for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     await unsub();
     expect(JSON.parse(heard[0]!)).toMatchObject({ grant: g.body.id });
+  });
+
+  it('cover every certificate issued on one replica while the grant is revoked on the other', async () => {
+    const erin = await a.tokenFor({ sub: 'erin', email: 'erin@example.com', groups: ['devs'] });
+    const g = await a.api<View>(erin, 'POST', '/requests', {
+      host: 'dev-1',
+      login: 'deploy',
+      reason: 'race revoke',
+    });
+    const pub = readFileSync(generateKey(keys.path, 'erin-race').publicPath, 'utf8');
+    const issuing = Array.from({ length: 30 }, () =>
+      b.api<{ certificate?: string }>(erin, 'POST', `/grants/${g.body.id}/certificate`, { public_key: pub }),
+    );
+    const revoked = await a.api(erin, 'POST', `/grants/${g.body.id}/revoke`, { reason: 'race' });
+    expect(revoked.status).toBe(200);
+    const results = await Promise.all(issuing);
+    const krl = join(keys.path, 'race.krl');
+    writeFileSync(krl, (await b.api(null, 'GET', '/krl')).raw);
+    const issued = results.filter((r) => r.status === 201);
+    for (const [i, r] of issued.entries()) {
+      const path = join(keys.path, `race-${i}-cert.pub`);
+      writeFileSync(path, `${r.body.certificate!}\n`);
+      expect(krlRevokes(krl, path)).toBe(true);
+    }
+    for (const r of results.filter((x) => x.status !== 201)) expect(r.status).toBe(410);
   });
 });
