@@ -167,7 +167,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         json: {},
         headers: { 'x-csrf-token': csrf },
       });
-      if (res.status !== 200) throw new Error(`token for ${name}: HTTP ${res.status} ${res.body}`);
+      if (res.status !== 200 && res.status !== 201)
+        throw new Error(`token for ${name}: HTTP ${res.status} ${res.body}`);
       return (JSON.parse(res.body) as { access_token: string }).access_token;
     },
     async api(token, method, path, body, headers = {}) {
