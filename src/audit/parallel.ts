@@ -113,6 +113,7 @@ function sizeOf(path: string): number {
   }
 }
 
+/** Workers beside the main thread, which places lines in the chain: one core is left to it. */
 function defaultThreads(): number {
-  return Math.min(4, Math.max(1, availableParallelism()));
+  return Math.min(4, availableParallelism() - 1);
 }
