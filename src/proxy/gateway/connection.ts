@@ -8,6 +8,7 @@ import type { LiveChannel, LiveSessionRecord } from '../sessions/registry';
 import { connectUpstream } from '../upstream';
 import { GatewayAgent } from './agent';
 import { relayHostChannels } from './forwarding';
+import { disconnectWithReason } from './ssh2-server-internals';
 import type { AuthenticatedUser, GatewayRuntime } from './runtime';
 import type { SessionIdentity, SessionRecorder } from './session-recorder';
 
@@ -83,7 +84,12 @@ export class GatewayConnection {
     if (this.chosenCandidate) return;
     this.chosenCandidate = candidate;
     this.currentGrant = candidate.grant;
-    this.upstreamPromise = this.openUpstream(candidate);
+    this.upstreamPromise = this.openUpstream(candidate).catch((err: unknown) => {
+      const code = isBreakglassError(err) ? err.code : 'PROXY_UPSTREAM_UNREACHABLE';
+      throw new BreakglassError(code, `could not log in to ${candidate.host}: ${describeError(err)}`, {
+        cause: err,
+      });
+    });
     // A failure is reported to each channel that waits for it; the connection then ends.
     this.upstreamPromise.catch((err: unknown) => {
       this.rt.logger.warn('upstream connection failed', { connection: this.id, error: describeError(err) });
@@ -277,7 +283,7 @@ export class GatewayConnection {
     // Let the notice leave before the disconnect: one turn of the event loop.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      this.client.end();
+      disconnectWithReason(this.client, `breakglass: session ended: ${reason}`);
     } catch {
       // socket already closed
     }

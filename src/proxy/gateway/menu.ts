@@ -32,14 +32,21 @@ export function parseChoice(line: string, count: number): number | 'quit' | null
 export class MenuLine {
   private text = '';
 
-  feed(chunk: Buffer): { echo: string; submitted?: string; quit?: boolean } {
+  feed(chunk: Buffer): { echo: string; submitted?: string; quit?: boolean; rest?: Buffer } {
     let echo = '';
-    for (const byte of chunk) {
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
       if (byte === 0x03 || byte === 0x04) return { echo: `${echo}\r\n`, quit: true };
       if (byte === 0x0d || byte === 0x0a) {
         const submitted = this.text;
         this.text = '';
-        return { echo: `${echo}\r\n`, submitted };
+        // What was typed after Enter (a CR LF pair counts as one Enter) belongs to the session.
+        const next = byte === 0x0d && chunk[i + 1] === 0x0a ? i + 2 : i + 1;
+        return {
+          echo: `${echo}\r\n`,
+          submitted,
+          ...(next < chunk.length ? { rest: chunk.subarray(next) } : {}),
+        };
       }
       if ((byte === 0x7f || byte === 0x08) && this.text.length > 0) {
         this.text = this.text.slice(0, -1);

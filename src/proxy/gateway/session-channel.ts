@@ -49,10 +49,12 @@ function runMenu(conn: GatewayConnection, down: ServerChannel): Promise<Candidat
   const candidates = conn.auth.candidates;
   return new Promise((resolve) => {
     const line = new MenuLine();
-    const finish = (c: Candidate | null) => {
+    const finish = (c: Candidate | null, rest?: Buffer) => {
       clearTimeout(timer);
       down.off('data', onData);
       down.pause();
+      // Typed ahead of the menu's answer: give it back to the session.
+      if (c && rest) down.unshift(rest);
       resolve(c);
     };
     const timer = setTimeout(() => {
@@ -62,19 +64,23 @@ function runMenu(conn: GatewayConnection, down: ServerChannel): Promise<Candidat
     timer.unref();
     const onData = (chunk: Buffer) => {
       conn.touch();
-      const r = line.feed(chunk);
-      if (r.echo) down.write(r.echo);
-      if (r.quit) return finish(null);
-      if (r.submitted === undefined) return;
-      const choice = parseChoice(r.submitted, candidates.length);
-      if (choice === 'quit') return finish(null);
-      if (choice === null) {
-        down.write(`not a choice; number (1-${Math.min(candidates.length, 50)}), or q: `);
-        return;
+      let input: Buffer | undefined = chunk;
+      while (input && input.length > 0) {
+        const r = line.feed(input);
+        input = r.rest;
+        if (r.echo) down.write(r.echo);
+        if (r.quit) return finish(null);
+        if (r.submitted === undefined) return;
+        const choice = parseChoice(r.submitted, candidates.length);
+        if (choice === 'quit') return finish(null);
+        if (choice === null) {
+          down.write(`not a choice; number (1-${Math.min(candidates.length, 50)}), or q: `);
+          continue;
+        }
+        const c = candidates[choice]!;
+        down.write(`connecting to ${c.grant.login}@${c.host} …\r\n`);
+        return finish(c, input);
       }
-      const c = candidates[choice]!;
-      down.write(`connecting to ${c.grant.login}@${c.host} …\r\n`);
-      finish(c);
     };
     down.on('data', onData);
     down.write(renderMenu(candidates, conn.rt.clock.now()));

@@ -11,13 +11,16 @@
  *    description; this fills it in ("port forwarding is not allowed by the grant").
  * 3. `openAgentChannel`: opens an `auth-agent@openssh.com` channel to the client (agent
  *    forwarding), which ssh2's server cannot open by itself.
+ * 4. `disconnectWithReason`: SSH_MSG_DISCONNECT with a description (ssh2's `end()` sends
+ *    none), which OpenSSH prints: "Received disconnect from …: 11: breakglass: session
+ *    ended: grant g-1 was revoked".
  */
 import type { Connection } from 'ssh2';
 import { assertSsh2Version } from '../upstream';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- ssh2 internals have no types or public export */
 const { sendPacket } = require('ssh2/lib/protocol/utils.js') as {
-  sendPacket: (proto: unknown, packet: Buffer) => boolean;
+  sendPacket: (proto: unknown, packet: Buffer, bypass?: boolean) => boolean;
 };
 const { MAX_WINDOW, PACKET_SIZE } = require('ssh2/lib/Channel.js') as {
   MAX_WINDOW: number;
@@ -26,15 +29,26 @@ const { MAX_WINDOW, PACKET_SIZE } = require('ssh2/lib/Channel.js') as {
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const USERAUTH_BANNER = 53;
+const DISCONNECT = 1;
+const DISCONNECT_BY_APPLICATION = 11;
+const CHANNEL_OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 
 interface ProtocolInternals {
-  _packetRW: { write: { allocStart: number; alloc(size: number): Buffer; finalize(packet: Buffer): Buffer } };
+  _packetRW: {
+    write: {
+      allocStart: number;
+      allocStartKEX: number;
+      alloc(size: number, force?: boolean): Buffer;
+      finalize(packet: Buffer, force?: boolean): Buffer;
+    };
+  };
   channelOpenFail(remote: number, reason: number, desc: string): void;
   openssh_authAgent(chan: number, initWindow: number, maxPacket: number): void;
 }
 
 interface ConnectionInternals {
   _protocol?: ProtocolInternals;
+  _sock?: { writable?: boolean; end(): void };
   _chanMgr?: { add(val: unknown): number };
   authenticated?: boolean;
 }
@@ -70,7 +84,8 @@ export function rejectChannelWithReason(conn: Connection, reject: () => void, de
   const proto = internals(conn)._protocol;
   if (!proto) return reject();
   const original = proto.channelOpenFail;
-  proto.channelOpenFail = (remote, reason) => original.call(proto, remote, reason, description.slice(0, 200));
+  proto.channelOpenFail = (remote) =>
+    original.call(proto, remote, CHANNEL_OPEN_ADMINISTRATIVELY_PROHIBITED, description.slice(0, 200));
   try {
     reject();
   } finally {
@@ -97,4 +112,28 @@ export function openAgentChannel(
   const local = c._chanMgr.add(wrapper);
   if (local === -1) return cb(new Error('no free channels'));
   c._protocol.openssh_authAgent(local, MAX_WINDOW, PACKET_SIZE);
+}
+
+/**
+ * Sends SSH_MSG_DISCONNECT (by application) with `description` and ends the socket, as
+ * ssh2's `end()` does but with a reason the user sees.
+ */
+export function disconnectWithReason(conn: Connection, description: string): void {
+  const c = internals(conn);
+  const proto = c._protocol;
+  const sock = c._sock;
+  if (!proto || !sock || sock.writable === false) return;
+  const text = Buffer.from(description.slice(0, 500), 'utf8');
+  const payload = Buffer.alloc(1 + 4 + 4 + text.length + 4);
+  payload[0] = DISCONNECT;
+  payload.writeUInt32BE(DISCONNECT_BY_APPLICATION, 1);
+  payload.writeUInt32BE(text.length, 5);
+  text.copy(payload, 9);
+  // Like ssh2's own disconnect: a full packet even during a key exchange.
+  const writer = proto._packetRW.write;
+  const start = writer.allocStartKEX;
+  const packet = writer.alloc(payload.length, true);
+  payload.copy(packet, start);
+  sendPacket(proto, writer.finalize(packet, true), true);
+  sock.end();
 }

@@ -83,10 +83,15 @@ export interface GatewayStack {
   readonly gateway: Gateway;
   readonly knownHosts: string;
   readonly grants: Map<string, GatewayGrant>;
+  /** The inventory (db-1 is the real sshd, pinned by its host key fingerprint). */
+  readonly hosts: Map<string, Host>;
   readonly ended: EndedSession[];
   readonly upstreamCertificates: UpstreamCertificateIssued[];
   /** Adds (or replaces) a grant. */
-  grant(id: string, overrides?: Partial<GatewayGrant> & { constraints?: Partial<Constraints> }): GatewayGrant;
+  grant(
+    id: string,
+    overrides?: Omit<Partial<GatewayGrant>, 'constraints'> & { constraints?: Partial<Constraints> },
+  ): GatewayGrant;
   /** Revokes a grant the way access does: status, then the pub/sub message. */
   revoke(id: string): Promise<void>;
   /** A key pair and a user certificate naming `grantId` (principal: the login). */
@@ -106,7 +111,10 @@ export interface GatewayStack {
     extra?: string[],
   ): string[];
   /** Runs the OpenSSH client (stdin from `input`). */
-  ssh(args: string[], opts?: { input?: Buffer | string; timeoutMs?: number }): Promise<SshResult>;
+  ssh(
+    args: string[],
+    opts?: { input?: Buffer | string; timeoutMs?: number; env?: Record<string, string> },
+  ): Promise<SshResult>;
   /** Audit entries of the store's audit log, parsed. */
   auditEntries(): Promise<Array<{ type: string; data: Record<string, unknown>; actor: string }>>;
   close(): Promise<void>;
@@ -161,6 +169,7 @@ export async function startGatewayStack(
   const hostKeyFp = fingerprint(
     parseAuthorizedKey(readFileSync(setup.hostKey.publicPath, 'utf8'), 'host key').key,
   );
+  const hosts = new Map<string, Host>();
   const inventory: Host = {
     name: HOST,
     address: '127.0.0.1',
@@ -169,6 +178,7 @@ export async function startGatewayStack(
     trust: { hostCa: false, fingerprints: [hostKeyFp] },
     immutable: true,
   };
+  hosts.set(HOST, inventory);
 
   const grants = new Map<string, GatewayGrant>();
   const directory: GrantDirectory = {
@@ -201,7 +211,7 @@ export async function startGatewayStack(
     audit,
     grants: directory,
     hosts: createInventoryHostDirectory({
-      inventory: () => ({ get: (name: string) => (name === HOST ? inventory : undefined) }),
+      inventory: () => ({ get: (name: string) => hosts.get(name) }),
       hostCaKeys: () => [],
       clock: systemClock,
     }),
@@ -230,6 +240,7 @@ export async function startGatewayStack(
     gateway,
     knownHosts,
     grants,
+    hosts,
     ended,
     upstreamCertificates,
     grant(id, overrides = {}) {
@@ -364,11 +375,11 @@ export async function waitFor<T>(
 export function runClient(
   program: string,
   args: string[],
-  o: { input?: Buffer | string; timeoutMs?: number } = {},
+  o: { input?: Buffer | string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<SshResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm' },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm', ...o.env },
     });
     const out: Buffer[] = [];
     let stderr = '';
