@@ -119,17 +119,23 @@ describe('host registration', () => {
   });
 
   it.each([
-    ['a used token', async () => newToken({ labels: { env: 'prod' } }), true, 'ACCESS_JOIN_TOKEN_USED'],
+    [
+      'a used token',
+      async (): Promise<string> => newToken({ labels: { env: 'prod' } }),
+      true,
+      'ACCESS_JOIN_TOKEN_USED',
+    ],
     [
       'a forged token (right id, wrong secret)',
-      async () => (await newToken({ labels: { env: 'prod' } })).replace(/\.[^.]+$/, `.${'A'.repeat(43)}`),
+      async (): Promise<string> =>
+        (await newToken({ labels: { env: 'prod' } })).replace(/\.[^.]+$/, `.${'A'.repeat(43)}`),
       false,
       'ACCESS_JOIN_TOKEN_INVALID',
     ],
-    ['a malformed token', async () => 'not-a-token', false, 'ACCESS_JOIN_TOKEN_INVALID'],
+    ['a malformed token', async (): Promise<string> => 'not-a-token', false, 'ACCESS_JOIN_TOKEN_INVALID'],
     [
       'a token for another name',
-      async () => newToken({ labels: { env: 'prod' }, name: 'other-1' }),
+      async (): Promise<string> => newToken({ labels: { env: 'prod' }, name: 'other-1' }),
       false,
       'ACCESS_HOST_NAME_TAKEN',
     ],

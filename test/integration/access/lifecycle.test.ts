@@ -247,9 +247,9 @@ describe('requests and reviews', () => {
     });
 
     it.each([
-      ["someone else's grant", 'bob', () => pub('alice'), 403, 'ACCESS_FORBIDDEN'],
-      ['a key below the RSA minimum', 'alice', () => pub('rsa1024'), 400, 'CA_KEY_REFUSED'],
-      ['a key that is not a key', 'alice', () => 'ssh-ed25519 AAAAnotbase64!!', 400, 'CA_MALFORMED'],
+      ["someone else's grant", 'bob', (): string => pub('alice'), 403, 'ACCESS_FORBIDDEN'],
+      ['a key below the RSA minimum', 'alice', (): string => pub('rsa1024'), 400, 'CA_KEY_REFUSED'],
+      ['a key that is not a key', 'alice', (): string => 'ssh-ed25519 AAAAnotbase64!!', 400, 'CA_MALFORMED'],
     ] as const)('refuses a certificate for %s', async (_n, who, key, status, code) => {
       const r = await call<Err>(who, 'POST', `/grants/${id}/certificate`, { public_key: key() });
       expect([r.status, r.body.error.code]).toEqual([status, code]);
