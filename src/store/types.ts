@@ -12,6 +12,15 @@
  * nothing was acknowledged), STORE_CONFLICT (compare-and-set lost), STORE_CLOSED,
  * or STORE_INVALID_ARGUMENT. A resolved write is durable: it survives `kill -9` of
  * the process (embedded) or is in Redis (durable as Redis's AOF settings make it).
+ * A rejected write was not acknowledged; after STORE_UNAVAILABLE from Redis (a
+ * timeout) it may or may not have been applied, so retry idempotently or re-read.
+ *
+ * Consistency: reads see every write acknowledged before they were called. The
+ * embedded store answers a read only once everything it could see is durable, so
+ * nobody acts on a write that a crash could still undo.
+ *
+ * Time: expiry (TTL, counter windows) is judged by the injected clock of the store
+ * (`createStore(…, { clock })`); Redis's own key expiry only reclaims memory later.
  */
 
 export interface StoredRecord {
@@ -64,7 +73,10 @@ export interface LogHead {
 /**
  * Builds the next log entry from the current head. Must be pure and cheap: it may be
  * called more than once (Redis retries after a concurrent append elsewhere), and
- * only the result of the last call is stored.
+ * only the result of the last call is stored. `hash` is 1–200 printable ASCII
+ * characters without spaces (hex, base64url, `sha256:…`); `data` a string of at
+ * most 16 MiB. If it throws, the append rejects with that error and nothing is
+ * appended.
  */
 export type LogEntryBuilder = (head: LogHead) => { data: string; hash: string };
 
@@ -109,7 +121,7 @@ export interface Store {
    * seq = head.seq + 1. Resolves once the entry is durable.
    */
   append(log: string, build: LogEntryBuilder): Promise<LogEntry>;
-  /** Entries with seq >= fromSeq in order, at most `limit` (default 1,000, max 10,000). */
+  /** Entries with seq >= fromSeq (an integer >= 0; 0 reads from 1) in order, at most `limit` (default 1,000, max 10,000). */
   readLog(log: string, fromSeq: number, limit?: number): Promise<LogEntry[]>;
   /** The current head of a log. */
   head(log: string): Promise<LogHead>;

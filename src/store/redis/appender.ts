@@ -82,6 +82,8 @@ export class LogAppender {
   }
 
   private async drain(log: string, q: Queue): Promise<void> {
+    // Appends made in the same turn (e.g. Promise.all) join the first batch.
+    await Promise.resolve();
     try {
       while (q.jobs.length > 0) {
         const now = performance.now();

@@ -26,8 +26,15 @@ export class RedisBus {
     sub.on('message', (full: string, message: string) => this.deliver(full, message));
   }
 
-  get connected(): boolean {
-    return this.sub.status === 'ready';
+  /** Whether the event connection is up (waiting for a first connection attempt, not for a reconnection). */
+  async connected(): Promise<boolean> {
+    const status = this.sub.status;
+    if (status === 'ready') return true;
+    if (status === 'reconnecting' || status === 'end' || status === 'close') return false;
+    return waitReady(this.sub, this.timeoutMs, 'event connection').then(
+      () => true,
+      () => false,
+    );
   }
 
   private deliver(full: string, message: string): void {

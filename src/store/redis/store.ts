@@ -261,12 +261,21 @@ export class RedisStore implements Store {
 
   async health(): Promise<StoreHealth> {
     if (this.closed) return { ok: false, driver: 'redis', reason: 'the store is closed' };
+    // Known to be down: answer at once (a first connection attempt is still waited for).
+    const status = this.client.status;
+    if (status === 'reconnecting' || status === 'end' || status === 'close') {
+      return {
+        ok: false,
+        driver: 'redis',
+        reason: `redis store: redis is not reachable (connection ${status}); reconnecting`,
+      };
+    }
     try {
       await this.run('health check', () => this.client.ping());
     } catch (err) {
       return { ok: false, driver: 'redis', reason: err instanceof Error ? err.message : String(err) };
     }
-    if (!this.bus.connected)
+    if (!(await this.bus.connected()))
       return {
         ok: false,
         driver: 'redis',

@@ -8,6 +8,19 @@ import { tmpDir } from '../../helpers/tmp';
 
 const CHILD = join(__dirname, '..', '..', 'fixtures', 'store', 'crash-child.js');
 
+function openStore(dataDir: string): Promise<EmbeddedStore> {
+  return EmbeddedStore.open({
+    dataDir,
+    groupCommitWindowMs: 1,
+    compactAfterBytes: 32 * 1024,
+    fsync: true,
+    segmentBytes: 65536,
+    sweepIntervalMs: 60_000,
+    logger: createSilentLogger(),
+    clock: { now: () => Date.now() },
+  });
+}
+
 interface Acks {
   puts: Map<string, number>;
   serials: number[];
@@ -42,6 +55,17 @@ async function runAndKill(dataDir: string, tag: string, target: number, extraMs:
     );
   });
   await reached;
+  if (tag === 'r1') {
+    // While the child runs, this process may not open the same data directory.
+    const err = await openStore(dataDir).then(
+      (s) => s.close().then(() => null),
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      code: 'STORE_DATA_DIR',
+      message: expect.stringContaining(`in use by process ${child.pid}`),
+    });
+  }
   await new Promise((r) => setTimeout(r, extraMs));
   const exited = once(child, 'exit');
   child.kill('SIGKILL');
@@ -61,16 +85,7 @@ describe('embedded store killed with SIGKILL', () => {
       rounds.push(await runAndKill(dataDir, 'r2', 300, 0));
       rounds.push(await runAndKill(dataDir, 'r3', 500, 13));
 
-      const store = await EmbeddedStore.open({
-        dataDir,
-        groupCommitWindowMs: 1,
-        compactAfterBytes: 32 * 1024,
-        fsync: true,
-        segmentBytes: 65536,
-        sweepIntervalMs: 60_000,
-        logger: createSilentLogger(),
-        clock: { now: () => Date.now() },
-      });
+      const store = await openStore(dataDir);
       try {
         // Records: every acknowledged put is there with its value.
         for (const round of rounds) {
