@@ -11,8 +11,7 @@ import { createMetrics, recordBuildInfo, type Metrics } from './metrics';
 import { createPolicyStore, limitsFromConfig as policyLimits, type PolicyStore } from './policy';
 import { sshNativeCryptoLoaded } from './ssh-native';
 import { createStore, type Store } from './store';
-import { createWebServer, type WebServer } from './web';
-import { accessRoutes } from './web/api/access';
+import { accessRoutes, createWebServer, type WebServer } from './web';
 
 /** A running Breakglass node: the composition root's handle. */
 export interface Breakglass {

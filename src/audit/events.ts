@@ -100,6 +100,10 @@ export const EVENT_TYPES = {
     doc: 'A policy reload was refused; the last good policy stays in force.',
     fields: { reason: 'text' },
   },
+  'host.token.created': {
+    doc: 'An admin created a one-time host join token (never the token itself).',
+    fields: { token_id: 'id', expires_at: 'time', labels: 'object' },
+  },
   'host.registered': {
     doc: 'A host registered itself (host certificate issued).',
     fields: { host_id: 'id', key_fingerprint: 'id', labels: 'object' },

@@ -26,3 +26,4 @@ export const DEV_CONFIG_OVERRIDES = Object.freeze({
   server: { tls: { dev_certificate: true } },
   identity: { dev_idp: { enabled: true } },
 });
+export { accessRoutes, type AccessRouteDeps } from './api/access';
