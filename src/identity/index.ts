@@ -9,6 +9,7 @@ export {
 } from './identity';
 export {
   claimsToSubject,
+  policySubject,
   readClaim,
   subjectLabel,
   DEFAULT_CLAIM_MAPPING,

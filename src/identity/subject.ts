@@ -129,3 +129,25 @@ export function claimsToSubject(
 export function subjectLabel(subject: Pick<Subject, 'sub' | 'email'>): string {
   return subject.email ?? subject.sub;
 }
+
+/**
+ * The Subject in the shape policy/ evaluates (`email` a string, `name` optional): an
+ * absent e-mail address becomes '' and so matches no e-mail pattern.
+ */
+export function policySubject(subject: Subject): {
+  sub: string;
+  email: string;
+  name?: string;
+  groups: readonly string[];
+  amr: readonly string[];
+  claims: Readonly<Record<string, unknown>>;
+} {
+  return {
+    sub: subject.sub,
+    email: subject.email ?? '',
+    ...(subject.name !== null ? { name: subject.name } : {}),
+    groups: subject.groups,
+    amr: subject.amr,
+    claims: subject.claims,
+  };
+}

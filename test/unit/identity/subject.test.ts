@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { claimsToSubject, DEFAULT_CLAIM_MAPPING, readClaim } from '../../../src/identity';
+import { claimsToSubject, DEFAULT_CLAIM_MAPPING, policySubject, readClaim } from '../../../src/identity';
 import { hasCode } from '../../../src/errors';
 
 const mapping = DEFAULT_CLAIM_MAPPING;
@@ -124,5 +124,21 @@ describe('claimsToSubject', () => {
   it('readClaim never reaches into the prototype chain', () => {
     expect(readClaim({}, 'constructor')).toBeUndefined();
     expect(readClaim({ a: {} }, 'a.toString')).toBeUndefined();
+  });
+});
+
+describe('policySubject', () => {
+  it('gives policy a string e-mail (empty when absent) and leaves out an absent name', () => {
+    expect(policySubject(claimsToSubject({ sub: 's', groups: ['g'] }))).toEqual({
+      sub: 's',
+      email: '',
+      groups: ['g'],
+      amr: [],
+      claims: { sub: 's', groups: ['g'] },
+    });
+    expect(policySubject(claimsToSubject({ sub: 's', email: 'A@B.C', name: 'N' }))).toMatchObject({
+      email: 'a@b.c',
+      name: 'N',
+    });
   });
 });
