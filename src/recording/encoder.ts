@@ -32,6 +32,9 @@ export interface EncoderOptions {
   info?: Omit<BreakglassHeaderInfo, 'kind'>;
 }
 
+/** Size of the buffers exec event lines are carved from. */
+const SLAB_BYTES = 1024 * 1024;
+
 /** How an exec session or shell ended. */
 export type ExitStatus = { code: number } | { signal: string };
 
@@ -89,6 +92,8 @@ export class AsciicastEncoder {
     in: new StringDecoder('utf8'),
   };
   private readonly typed = new InputLineTracker();
+  private slab = Buffer.alloc(0);
+  private slabPos = 0;
 
   constructor(
     private readonly opts: EncoderOptions,
@@ -134,17 +139,34 @@ export class AsciicastEncoder {
       this.emit(Buffer.from(encodeEvent(t, STREAMS[stream].text, piece), 'utf8'));
   }
 
+  /**
+   * Carves `size` bytes out of a shared slab: one allocation per SLAB_BYTES of recording
+   * instead of one per event (exec streams emit an event per network packet).
+   */
+  private alloc(size: number): Buffer {
+    if (size > SLAB_BYTES / 4) return Buffer.allocUnsafe(size);
+    if (this.slabPos + size > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(SLAB_BYTES);
+      this.slabPos = 0;
+    }
+    const out = this.slab.subarray(this.slabPos, this.slabPos + size);
+    this.slabPos += size;
+    return out;
+  }
+
   private bytes(stream: Stream, chunk: Buffer): void {
     if (chunk.length === 0) return;
-    const t = this.now();
+    // base64 needs no JSON escaping: the line is written straight into a buffer (building
+    // it as a JS string first and converting costs several times more on the data path).
+    const prefix = `[${this.now()}, "${STREAMS[stream].bytes}", "`;
     for (let i = 0; i < chunk.length; i += MAX_EVENT_BYTES) {
-      // base64 needs no JSON escaping: build the line directly.
-      this.emit(
-        Buffer.from(
-          `[${t}, "${STREAMS[stream].bytes}", "${chunk.toString('base64', i, Math.min(i + MAX_EVENT_BYTES, chunk.length))}"]\n`,
-          'latin1',
-        ),
-      );
+      const end = Math.min(i + MAX_EVENT_BYTES, chunk.length);
+      const b64 = chunk.toString('base64', i, end);
+      const line = this.alloc(prefix.length + b64.length + 3);
+      let at = line.write(prefix, 0, 'latin1');
+      at += line.write(b64, at, 'latin1');
+      line.write('"]\n', at, 'latin1');
+      this.emit(line);
     }
   }
 

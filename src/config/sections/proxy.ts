@@ -122,6 +122,13 @@ export const proxySection = z
     menu_timeout: duration({ min: 5000, max: 600_000 })
       .prefault('60s')
       .describe('Time a user has to choose a target in the interactive menu.'),
+    ciphers: z
+      .array(z.string().regex(/^[a-z0-9@.-]{1,64}$/))
+      .min(1)
+      .default(['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'])
+      .describe(
+        'Ciphers the gateway offers to users. OpenSSH clients pick the first of their own list the gateway offers, so offering only AES-GCM (hardware-accelerated) keeps the gateway fast; add `chacha20-poly1305@openssh.com` or `aes128-ctr` for clients without AES-GCM.',
+      ),
     upstream: upstreamSection.prefault({}),
     live: liveSection.prefault({}),
   })

@@ -155,6 +155,7 @@ export class GatewayConnection {
       throw new BreakglassError('PROXY_SESSION_ENDED', `the connection ended: ${this.endReason ?? ''}`);
     }
     this.upstreamClient = client;
+    client.setNoDelay(true);
     client.on('error', (err: Error) =>
       this.rt.logger.warn('upstream connection error', { connection: this.id, error: err.message }),
     );

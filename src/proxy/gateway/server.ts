@@ -159,6 +159,8 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<Gatew
       }
       open++;
       clients.add(client);
+      // Keystrokes go out at once (Nagle would hold them for an ACK).
+      (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
       const clientAddress = info.ip;
       let user: AuthenticatedUser | undefined;
       let conn: GatewayConnection | undefined;

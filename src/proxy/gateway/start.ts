@@ -147,6 +147,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       maxConnections: p.max_connections,
       enforceIntervalMs: p.enforce_interval,
       recheckIntervalMs: p.recheck_interval,
+      ciphers: p.ciphers,
     });
   } catch (err) {
     registry.close();
