@@ -14,7 +14,9 @@ import { VERSION } from './version';
 /** Builds the command tree. Each capability registers its own sub-commands. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('breakglass')
-    .description('Breakglass: just-in-time SSH access with certificates, recordings and a tamper-evident audit log')
+    .description(
+      'Breakglass: just-in-time SSH access with certificates, recordings and a tamper-evident audit log',
+    )
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
@@ -48,7 +50,12 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
 function exitCodeFor(err: unknown, io: CliIo): number {
   if (err instanceof CliExit) return err.exitCode;
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    )
+      return 0;
     return 2; // commander already printed the problem
   }
   if (isBreakglassError(err)) {

@@ -51,9 +51,12 @@ export function checkConfig(options: LoadOptions = {}): ConfigProblem[] {
     loadConfig(options);
     return [];
   } catch (err) {
-    if (err instanceof BreakglassError && err.code === 'CONFIG_INVALID') return err.details!.problems as ConfigProblem[];
+    if (err instanceof BreakglassError && err.code === 'CONFIG_INVALID')
+      return err.details!.problems as ConfigProblem[];
     if (err instanceof BreakglassError && err.code === 'CONFIG_UNREADABLE') {
-      return ((err.details?.problems as ConfigProblem[] | undefined) ?? [{ path: '(file)', message: err.message }]);
+      return (
+        (err.details?.problems as ConfigProblem[] | undefined) ?? [{ path: '(file)', message: err.message }]
+      );
     }
     throw err;
   }
@@ -69,7 +72,10 @@ function readConfigFile(file: string): Record<string, unknown> {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch (err) {
     if (err instanceof BreakglassError) throw err;
-    const reason = (err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA' ? 'not valid UTF-8' : (err as NodeJS.ErrnoException).code ?? String(err);
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA'
+        ? 'not valid UTF-8'
+        : ((err as NodeJS.ErrnoException).code ?? String(err));
     throw new BreakglassError('CONFIG_UNREADABLE', `${file}: cannot read (${reason})`, { cause: err });
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
@@ -78,19 +84,28 @@ function readConfigFile(file: string): Record<string, unknown> {
       path: '(yaml)',
       message: `${file}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`,
     }));
-    throw new BreakglassError('CONFIG_UNREADABLE', problems.map((p) => p.message).join('\n'), { details: { problems } });
+    throw new BreakglassError('CONFIG_UNREADABLE', problems.map((p) => p.message).join('\n'), {
+      details: { problems },
+    });
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 0 }); // no anchors/aliases in configuration: no alias bombs
   } catch (err) {
-    const problems = [{ path: '(yaml)', message: `${file}: ${(err as Error).message} (accepted: plain YAML without aliases)` }];
+    const problems = [
+      {
+        path: '(yaml)',
+        message: `${file}: ${(err as Error).message} (accepted: plain YAML without aliases)`,
+      },
+    ];
     throw new BreakglassError('CONFIG_UNREADABLE', problems[0]!.message, { details: { problems } });
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     const problems = [{ path: '(root)', message: 'expected a mapping of keys (accepted: a YAML mapping)' }];
-    throw new BreakglassError('CONFIG_UNREADABLE', `${file}: the document is not a mapping`, { details: { problems } });
+    throw new BreakglassError('CONFIG_UNREADABLE', `${file}: the document is not a mapping`, {
+      details: { problems },
+    });
   }
   return value as Record<string, unknown>;
 }
@@ -151,7 +166,10 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): ConfigProbl
     const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        problems.push({ path: path === '(root)' ? key : `${path}.${key}`, message: `unknown key (accepted: ${acceptedKeys(issue.path)})` });
+        problems.push({
+          path: path === '(root)' ? key : `${path}.${key}`,
+          message: `unknown key (accepted: ${acceptedKeys(issue.path)})`,
+        });
       }
       continue;
     }
@@ -171,9 +189,13 @@ function messageFor(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `too large (accepted: ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''})`;
     case 'invalid_format':
-      return issue.message.includes('(accepted') ? issue.message : `malformed ${issue.format} (accepted: ${issue.format === 'regex' ? `text matching ${(issue as { pattern?: string }).pattern}` : `a valid ${issue.format}`})`;
+      return issue.message.includes('(accepted')
+        ? issue.message
+        : `malformed ${issue.format} (accepted: ${issue.format === 'regex' ? `text matching ${(issue as { pattern?: string }).pattern}` : `a valid ${issue.format}`})`;
     default:
-      return issue.message.includes('(accepted') ? issue.message : `${issue.message} (see the configuration reference)`;
+      return issue.message.includes('(accepted')
+        ? issue.message
+        : `${issue.message} (see the configuration reference)`;
   }
 }
 
@@ -192,7 +214,9 @@ function acceptedKeys(path: readonly PropertyKey[]): string {
     schema = (inner.shape as Record<string, z.ZodType>)[String(key)]!;
   }
   const inner = unwrap(schema);
-  return inner instanceof z.ZodObject ? Object.keys(inner.shape).join(', ') : 'see the configuration reference';
+  return inner instanceof z.ZodObject
+    ? Object.keys(inner.shape).join(', ')
+    : 'see the configuration reference';
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {

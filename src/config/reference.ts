@@ -33,7 +33,9 @@ export function configKeys(): ConfigKeyDoc[] {
 
 /** Paths of keys whose values are secrets (redacted from logs). */
 export function secretPaths(): string[] {
-  return configKeys().filter((k) => k.secret).map((k) => k.path);
+  return configKeys()
+    .filter((k) => k.secret)
+    .map((k) => k.path);
 }
 
 function walk(node: JsonSchema, prefix: string, out: ConfigKeyDoc[]): void {
@@ -58,10 +60,11 @@ function typeName(node: JsonSchema): string {
   if (node.anyOf) return node.anyOf.map(typeName).join(' \\| ');
   if (node.pattern === '^(\\d{1,9})(ms|s|m|h|d)$') return 'duration';
   if (node.type === 'array') return `list of ${node.items ? typeName(node.items) : 'any'}`;
-  const base = Array.isArray(node.type) ? node.type.join(' \\| ') : node.type ?? 'any';
-  const range = node.minimum !== undefined || (node.maximum !== undefined && node.maximum < Number.MAX_SAFE_INTEGER)
-    ? ` (${node.minimum ?? ''}…${node.maximum !== undefined && node.maximum < Number.MAX_SAFE_INTEGER ? node.maximum : ''})`
-    : '';
+  const base = Array.isArray(node.type) ? node.type.join(' \\| ') : (node.type ?? 'any');
+  const range =
+    node.minimum !== undefined || (node.maximum !== undefined && node.maximum < Number.MAX_SAFE_INTEGER)
+      ? ` (${node.minimum ?? ''}…${node.maximum !== undefined && node.maximum < Number.MAX_SAFE_INTEGER ? node.maximum : ''})`
+      : '';
   return base + range;
 }
 
@@ -71,7 +74,8 @@ export const REFERENCE_END = '<!-- config-reference:end -->';
 /** The Markdown table that stands between the markers in README.md. */
 export function renderConfigReference(): string {
   const rows = configKeys().map(
-    (k) => `| \`${k.path}\` | ${k.type} | ${k.default} | ${k.description.replace(/\|/g, '\\|')}${k.secret ? ' **Secret.**' : ''} |`,
+    (k) =>
+      `| \`${k.path}\` | ${k.type} | ${k.default} | ${k.description.replace(/\|/g, '\\|')}${k.secret ? ' **Secret.**' : ''} |`,
   );
   return [
     'Environment variables override the file: `BREAKGLASS_` followed by the key path in upper case with `__` between levels (`store.redis.url` → `BREAKGLASS_STORE__REDIS__URL`). Durations are an integer and a unit: `ms`, `s`, `m`, `h`, `d`.',

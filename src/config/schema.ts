@@ -18,8 +18,18 @@ import { storeSection } from './sections/store';
  */
 export const configSchema = z
   .strictObject({
-    data_dir: z.string().min(1).default('./data').describe('Directory for the embedded store, recordings and other state (created with mode 0700).'),
-    certs_dir: z.string().min(1).default('./certs').describe('Directory of keys and certificates (CA keys, audit key, gateway host key); files are mode 0600.'),
+    data_dir: z
+      .string()
+      .min(1)
+      .default('./data')
+      .describe('Directory for the embedded store, recordings and other state (created with mode 0700).'),
+    certs_dir: z
+      .string()
+      .min(1)
+      .default('./certs')
+      .describe(
+        'Directory of keys and certificates (CA keys, audit key, gateway host key); files are mode 0600.',
+      ),
     server: serverSection.prefault({}),
     log: logSection.prefault({}),
     store: storeSection.prefault({}),

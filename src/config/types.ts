@@ -26,11 +26,16 @@ export function formatDuration(ms: number): string {
 export function duration(opts: { min?: number; max?: number } = {}) {
   return z
     .string()
-    .regex(DURATION_RE, { message: 'not a duration (accepted: an integer with a unit ms, s, m, h or d, e.g. 90s, 15m, 12h)' })
+    .regex(DURATION_RE, {
+      message: 'not a duration (accepted: an integer with a unit ms, s, m, h or d, e.g. 90s, 15m, 12h)',
+    })
     .transform((text, ctx) => {
       const ms = parseDuration(text)!;
       if (opts.min !== undefined && ms < opts.min) {
-        ctx.addIssue({ code: 'custom', message: `too short (accepted: at least ${formatDuration(opts.min)})` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `too short (accepted: at least ${formatDuration(opts.min)})`,
+        });
         return z.NEVER;
       }
       if (opts.max !== undefined && ms > opts.max) {

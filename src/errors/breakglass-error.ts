@@ -31,7 +31,9 @@ export class BreakglassError extends Error {
   /** What may be shown to a caller: the message when exposed, a generic text otherwise. */
   toPublic(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
     if (!this.expose) return { code: this.code, message: 'internal error' };
-    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+    return this.details
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
   }
 }
 

@@ -3,7 +3,8 @@ import { ERROR_CODES } from './codes';
 /** docs/errors.md, generated from the one table of codes (`npm run docs`). */
 export function renderErrorsDoc(): string {
   const rows = Object.entries(ERROR_CODES).map(
-    ([code, spec]) => `| \`${code}\` | ${spec.status} | ${spec.expose ? 'yes' : 'no'} | ${spec.doc.replace(/\|/g, '\\|')} |`,
+    ([code, spec]) =>
+      `| \`${code}\` | ${spec.status} | ${spec.expose ? 'yes' : 'no'} | ${spec.doc.replace(/\|/g, '\\|')} |`,
   );
   return [
     '# Error codes',

@@ -28,9 +28,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const redaction = winston.format((info) => {
     const clean = redact({ ...info }) as winston.Logform.TransformableInfo;
     // winston keeps level/message under symbols too; carry them over.
-    (clean as unknown as Record<symbol, unknown>)[LEVEL_SYMBOL] = (info as unknown as Record<symbol, unknown>)[LEVEL_SYMBOL];
+    (clean as unknown as Record<symbol, unknown>)[LEVEL_SYMBOL] = (
+      info as unknown as Record<symbol, unknown>
+    )[LEVEL_SYMBOL];
     const message = (info as unknown as Record<symbol, unknown>)[MESSAGE_SYMBOL];
-    if (message !== undefined) (clean as unknown as Record<symbol, unknown>)[MESSAGE_SYMBOL] = redact(message);
+    if (message !== undefined)
+      (clean as unknown as Record<symbol, unknown>)[MESSAGE_SYMBOL] = redact(message);
     return clean;
   });
   const output =
@@ -44,12 +47,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return winston.createLogger({
     level: options.level ?? 'info',
     defaultMeta: options.defaultMeta,
-    format: winston.format.combine(winston.format.errors({ stack: true }), winston.format.timestamp(), redaction(), output),
-    transports: options.transports ?? [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+    format: winston.format.combine(
+      winston.format.errors({ stack: true }),
+      winston.format.timestamp(),
+      redaction(),
+      output,
+    ),
+    transports: options.transports ?? [
+      new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }),
+    ],
   });
 }
 
 /** A logger that writes nowhere (for tests and tools that must stay quiet). */
 export function createSilentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }

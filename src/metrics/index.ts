@@ -8,7 +8,9 @@ export interface Metrics {
   readonly registry: Registry;
 }
 
-export function createMetrics(options: { defaults?: boolean; labels?: Record<string, string> } = {}): Metrics {
+export function createMetrics(
+  options: { defaults?: boolean; labels?: Record<string, string> } = {},
+): Metrics {
   const registry = new Registry();
   if (options.labels) registry.setDefaultLabels(options.labels);
   if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'breakglass_' });
@@ -23,5 +25,8 @@ export function recordBuildInfo(metrics: Metrics, info: { version: string; sshNa
     labelNames: ['version', 'node', 'ssh2_native_crypto'],
     registers: [metrics.registry],
   });
-  gauge.set({ version: info.version, node: process.version, ssh2_native_crypto: String(info.sshNativeCrypto) }, 1);
+  gauge.set(
+    { version: info.version, node: process.version, ssh2_native_crypto: String(info.sshNativeCrypto) },
+    1,
+  );
 }

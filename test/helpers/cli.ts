@@ -13,7 +13,10 @@ export interface CliResult {
 }
 
 /** Runs the CLI in-process with captured output (fast; for most CLI tests). */
-export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -31,7 +34,10 @@ export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cw
 }
 
 /** Runs the built CLI (`bin/breakglass.js`, needs `npm run build`) as a child process. */
-export function runBuiltCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): CliResult {
+export function runBuiltCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [CLI_BIN, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },

@@ -8,7 +8,9 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
   const config = program.command('config').description('Inspect the configuration');
   config
     .command('check [file]')
-    .description('validate a configuration file (default: $BREAKGLASS_CONFIG or ./breakglass.yaml) together with BREAKGLASS_* environment overrides')
+    .description(
+      'validate a configuration file (default: $BREAKGLASS_CONFIG or ./breakglass.yaml) together with BREAKGLASS_* environment overrides',
+    )
     .action((file: string | undefined) => {
       const path = configFileFrom(file, io);
       const problems = checkConfig({ file: path, env: io.env });

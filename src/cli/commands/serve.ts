@@ -16,9 +16,15 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('-c, --config <file>', 'configuration file (default: $BREAKGLASS_CONFIG or ./breakglass.yaml)')
     .option('--dev', 'development defaults: embedded store, generated keys, example policies, pretty logs')
     .action(async (opts: { config?: string; dev?: boolean }) => {
-      const config = loadConfig({ file: configFileFrom(opts.config, io), env: io.env, overrides: opts.dev ? DEV_OVERRIDES : {} });
+      const config = loadConfig({
+        file: configFileFrom(opts.config, io),
+        env: io.env,
+        overrides: opts.dev ? DEV_OVERRIDES : {},
+      });
       const node = await startBreakglass(config);
-      io.out(`Breakglass is running at ${node.url} (health: ${node.url}/healthz, metrics: ${node.url}/metrics). Ctrl-C stops it.\n`);
+      io.out(
+        `Breakglass is running at ${node.url} (health: ${node.url}/healthz, metrics: ${node.url}/metrics). Ctrl-C stops it.\n`,
+      );
       await new Promise<void>((resolve) => {
         const reload = () => void node.reloadPolicy('sighup');
         const stop = () => {

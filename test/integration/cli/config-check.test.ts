@@ -34,7 +34,9 @@ describe('breakglass config check', () => {
   it('checks the file named by BREAKGLASS_CONFIG and the environment overrides', async () => {
     const path = join(dir.path, 'env.yaml');
     writeFileSync(path, 'log:\n  level: info\n');
-    const r = await runCli(['config', 'check'], { env: { BREAKGLASS_CONFIG: path, BREAKGLASS_LOG__LEVEL: 'loud' } });
+    const r = await runCli(['config', 'check'], {
+      env: { BREAKGLASS_CONFIG: path, BREAKGLASS_LOG__LEVEL: 'loud' },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('log.level: not an accepted value');
   });

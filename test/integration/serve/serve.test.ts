@@ -19,7 +19,10 @@ afterAll(async () => {
 });
 
 /** Starts `breakglass serve` and resolves with its URL once it says it is running. */
-async function serve(config: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+async function serve(
+  config: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   const child = spawnBuiltCli(['serve', '--config', config], { env });
   children.push(child);
   let out = '';
@@ -70,7 +73,10 @@ describe('breakglass serve', () => {
   });
 
   it('answers /readyz 503 with the reason while Redis is down, and recovers when it returns', async () => {
-    const config = writeConfig('redis', `data_dir: data-r\ncerts_dir: certs-r\nserver:\n  port: 0\nstore:\n  driver: redis\n  redis:\n    url: ${redis.url}\n    command_timeout: 300ms\n    max_backoff: 200ms\n`);
+    const config = writeConfig(
+      'redis',
+      `data_dir: data-r\ncerts_dir: certs-r\nserver:\n  port: 0\nstore:\n  driver: redis\n  redis:\n    url: ${redis.url}\n    command_timeout: 300ms\n    max_backoff: 200ms\n`,
+    );
     const { url, child } = await serve(config);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     await redis.kill();

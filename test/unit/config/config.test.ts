@@ -27,7 +27,9 @@ describe('loadConfig', () => {
   });
 
   it('reads a YAML file and resolves relative directories against it', () => {
-    const config = loadConfig({ file: file('data_dir: state\nstore:\n  driver: redis\n  redis:\n    command_timeout: 500ms\n') });
+    const config = loadConfig({
+      file: file('data_dir: state\nstore:\n  driver: redis\n  redis:\n    command_timeout: 500ms\n'),
+    });
     expect(config.store.driver).toBe('redis');
     expect(config.store.redis.command_timeout).toBe(500);
     expect(config.data_dir).toBe(join(dir.path, 'state'));
@@ -36,27 +38,54 @@ describe('loadConfig', () => {
   it('lets environment variables override the file, with natural types', () => {
     const config = loadConfig({
       file: file('server:\n  port: 9000\n'),
-      env: { BREAKGLASS_SERVER__PORT: '9100', BREAKGLASS_STORE__DRIVER: 'redis', BREAKGLASS_CONFIG: '/ignored', OTHER: 'x' },
+      env: {
+        BREAKGLASS_SERVER__PORT: '9100',
+        BREAKGLASS_STORE__DRIVER: 'redis',
+        BREAKGLASS_CONFIG: '/ignored',
+        OTHER: 'x',
+      },
     });
     expect(config.server.port).toBe(9100);
     expect(config.store.driver).toBe('redis');
   });
 
   it('maps BREAKGLASS_A__B__C to a.b.c', () => {
-    expect(envOverrides({ BREAKGLASS_STORE__REDIS__URL: 'redis://h:1/0', BREAKGLASS_LOG__LEVEL: 'debug' })).toEqual({
+    expect(
+      envOverrides({ BREAKGLASS_STORE__REDIS__URL: 'redis://h:1/0', BREAKGLASS_LOG__LEVEL: 'debug' }),
+    ).toEqual({
       store: { redis: { url: 'redis://h:1/0' } },
       log: { level: 'debug' },
     });
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ['an unknown top-level key', 'colour: blue\n', /^colour: unknown key \(accepted: data_dir, certs_dir, server, /],
-    ['an unknown nested key', 'store:\n  redis:\n    hots: x\n', /^store\.redis\.hots: unknown key \(accepted: url, password, /],
+    [
+      'an unknown top-level key',
+      'colour: blue\n',
+      /^colour: unknown key \(accepted: data_dir, certs_dir, server, /,
+    ],
+    [
+      'an unknown nested key',
+      'store:\n  redis:\n    hots: x\n',
+      /^store\.redis\.hots: unknown key \(accepted: url, password, /,
+    ],
     ['a wrong type', 'server:\n  port: "eighty"\n', /^server\.port: expected number, got string/],
     ['an out-of-range number', 'server:\n  port: 70000\n', /^server\.port: too large \(accepted: <= 65535\)/],
-    ['a value outside an enum', 'store:\n  driver: postgres\n', /^store\.driver: not an accepted value \(accepted: "embedded", "redis"\)/],
-    ['a malformed duration', 'store:\n  redis:\n    command_timeout: soon\n', /^store\.redis\.command_timeout: not a duration \(accepted: /],
-    ['a duration out of range', 'store:\n  redis:\n    command_timeout: 2h\n', /^store\.redis\.command_timeout: too long \(accepted: at most 1m\)/],
+    [
+      'a value outside an enum',
+      'store:\n  driver: postgres\n',
+      /^store\.driver: not an accepted value \(accepted: "embedded", "redis"\)/,
+    ],
+    [
+      'a malformed duration',
+      'store:\n  redis:\n    command_timeout: soon\n',
+      /^store\.redis\.command_timeout: not a duration \(accepted: /,
+    ],
+    [
+      'a duration out of range',
+      'store:\n  redis:\n    command_timeout: 2h\n',
+      /^store\.redis\.command_timeout: too long \(accepted: at most 1m\)/,
+    ],
     ['a list where a mapping belongs', 'store: [1, 2]\n', /^store: expected object, got a list/],
   ];
 
@@ -72,7 +101,9 @@ describe('loadConfig', () => {
   });
 
   it('throws CONFIG_INVALID and starts nothing for an invalid file', () => {
-    expect(() => loadConfig({ file: file('server:\n  port: nope\n') })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => loadConfig({ file: file('server:\n  port: nope\n') })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 
   const unreadable: Array<[string, string | Buffer, RegExp]> = [
@@ -96,18 +127,27 @@ describe('loadConfig', () => {
   });
 
   it('refuses a missing file with CONFIG_UNREADABLE naming it', () => {
-    expect(() => loadConfig({ file: join(dir.path, 'absent.yaml') })).toThrow(/absent\.yaml: cannot read \(ENOENT\)/);
+    expect(() => loadConfig({ file: join(dir.path, 'absent.yaml') })).toThrow(
+      /absent\.yaml: cannot read \(ENOENT\)/,
+    );
   });
 });
 
 describe('the schema', () => {
   it('documents every key and gives it a default unless it is optional', () => {
     for (const key of configKeys()) {
-      expect({ key: key.path, described: key.description.length > 10 }).toEqual({ key: key.path, described: true });
+      expect({ key: key.path, described: key.description.length > 10 }).toEqual({
+        key: key.path,
+        described: true,
+      });
     }
   });
 
   it('marks secret keys', () => {
-    expect(configKeys().filter((k) => k.secret).map((k) => k.path)).toContain('store.redis.password');
+    expect(
+      configKeys()
+        .filter((k) => k.secret)
+        .map((k) => k.path),
+    ).toContain('store.redis.password');
   });
 });

@@ -14,7 +14,9 @@ interface Service {
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
 }
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
 const replicas = Object.entries(compose.services).filter(([name]) => name.startsWith('breakglass'));
 
 describe('docker-compose.yml', () => {
@@ -27,7 +29,10 @@ describe('docker-compose.yml', () => {
   it('runs at least two replicas sharing that Redis', () => {
     expect(replicas.length).toBeGreaterThanOrEqual(2);
     for (const [, svc] of replicas) {
-      expect(svc.environment).toMatchObject({ BREAKGLASS_STORE__DRIVER: 'redis', BREAKGLASS_STORE__REDIS__URL: 'redis://redis:6379/0' });
+      expect(svc.environment).toMatchObject({
+        BREAKGLASS_STORE__DRIVER: 'redis',
+        BREAKGLASS_STORE__REDIS__URL: 'redis://redis:6379/0',
+      });
       expect(svc.depends_on?.redis?.condition).toBe('service_healthy');
     }
   });
@@ -45,7 +50,8 @@ describe('docker-compose.yml', () => {
       expect(svc.build).toBe('.');
       for (const v of svc.volumes!) {
         const source = v.split(':')[0]!;
-        if (source.startsWith('./')) expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true });
+        if (source.startsWith('./'))
+          expect({ source, exists: existsSync(join(ROOT, source)) }).toEqual({ source, exists: true });
       }
     }
   });

@@ -26,7 +26,11 @@ describe('BreakglassError', () => {
     const err = new BreakglassError('STORE_CONFLICT', 'version moved', { details: { key: 'k' } });
     expect(err.status).toBe(409);
     expect(err.expose).toBe(true);
-    expect(err.toPublic()).toEqual({ code: 'STORE_CONFLICT', message: 'version moved', details: { key: 'k' } });
+    expect(err.toPublic()).toEqual({
+      code: 'STORE_CONFLICT',
+      message: 'version moved',
+      details: { key: 'k' },
+    });
     expect(hasCode(err, 'STORE_CONFLICT')).toBe(true);
     expect(err).toBeInstanceOf(Error);
   });
