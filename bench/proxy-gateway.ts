@@ -48,20 +48,19 @@ async function main(dir: string): Promise<void> {
     `${formatAuthorizedKey(keystore.publicKey('host-access'))}\n`,
   );
   const nextSerial = async () => BigInt(await store.increment('ca.serial'));
-  const ext = `grant=${BENCH_GRANT}@breakglass`;
   const authority = createAuthority({
     signers: { user: keystore.signer('user') },
     nextSerial,
     clock: systemClock,
     random: systemRandom,
-    limits: { allowedExtensions: ['permit-pty', ext] },
+    limits: { allowedExtensions: ['permit-pty'] },
   });
   const issued = await authority.issueUserCertificate({
     publicKey: readFileSync(join(dir, 'user_key.pub'), 'utf8'),
     principals: [login],
-    keyId: 'bench',
+    keyId: `bench grant=${BENCH_GRANT}`,
     ttlMs: 6 * 3_600_000,
-    extensions: ['permit-pty', ext],
+    extensions: ['permit-pty'],
   });
   writeFileSync(join(dir, 'user_key-cert.pub'), `${issued.line}\n`);
 
@@ -85,7 +84,7 @@ async function main(dir: string): Promise<void> {
     },
   };
   const grants: GrantDirectory = {
-    grantsFor: async (c: Certificate) => (c.extensions.some((e) => e.name === ext) ? [grant] : []),
+    grantsFor: async (c: Certificate) => (c.keyId === `bench grant=${BENCH_GRANT}` ? [grant] : []),
     get: async () => grant,
     onRevoked: async () => async () => undefined,
   };

@@ -57,3 +57,4 @@ export {
   type KrlCheck,
 } from './access-adapter';
 export { SealCollector, type AuditSeal, type AuditEntryLike } from './seal';
+export { startNodeGateway, type NodeGatewayDeps } from './with-access';

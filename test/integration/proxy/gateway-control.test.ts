@@ -138,13 +138,11 @@ describe('logins the gateway refuses, saying why', () => {
       '-s',
       join(dir, 'rogue_ca'),
       '-I',
-      'rogue',
+      'user=alice@example.com grant=g-main',
       '-n',
       LOGIN,
       '-V',
       '-5m:+1h',
-      '-O',
-      'extension:grant=g-main@breakglass',
       publicPath,
     ]);
     const r = await stack.ssh(
