@@ -110,24 +110,31 @@ export function createApp(deps: AppDeps): Express {
     req.path.startsWith('/api/') ? next() : forms(req, res, next),
   );
 
-  app.use(
-    session({
-      name: identity.cookieName,
-      secret: deps.sessionSecrets,
-      store: new BreakglassSessionStore({ store: deps.store, clock, idleTimeoutMs: identity.idleTimeoutMs }),
-      resave: false,
-      saveUninitialized: false,
-      rolling: true,
-      unset: 'destroy',
-      proxy: config.server.trust_proxy > 0 ? true : undefined,
-      cookie: {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: deps.https,
-        maxAge: identity.idleTimeoutMs,
-        path: '/',
-      },
-    }),
+  const browserSessions = session({
+    name: identity.cookieName,
+    secret: deps.sessionSecrets,
+    store: new BreakglassSessionStore({ store: deps.store, clock, idleTimeoutMs: identity.idleTimeoutMs }),
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    unset: 'destroy',
+    proxy: config.server.trust_proxy > 0 ? true : undefined,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: deps.https,
+      maxAge: identity.idleTimeoutMs,
+      path: '/',
+    },
+  });
+  // An API request with an Authorization header is authenticated by that header alone
+  // (the cookie is ignored, CSRF does not apply): it neither reads nor writes nor creates
+  // a browser session, and gets no cookie. Everything else, cookie-authenticated API
+  // calls among them, goes through the session and then the CSRF guard.
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.headers.authorization !== undefined && req.path.startsWith('/api/')
+      ? next()
+      : browserSessions(req, res, next),
   );
 
   const limits = {

@@ -1,4 +1,5 @@
 import type { DevIdpProcess } from '../../../src/identity';
+import { WEB_SESSIONS_NS } from '../../../src/web';
 import {
   HttpBrowser,
   loginThroughDevIdp,
@@ -187,6 +188,55 @@ describe('browser login through the development IdP', () => {
     const form = await browser.post(`${gw.url}/auth/logout`, { _csrf: 'wrong' });
     expect(form.status).toBe(403);
     expect((await browser.get(`${gw.url}/api/v1/me`)).status).toBe(200); // still logged in
+  });
+
+  it('serves bearer API requests without touching a browser session (no cookie, no session record read or written), while cookie requests still need the CSRF token', async () => {
+    const browser = new HttpBrowser();
+    await loginThroughDevIdp(browser, gw.url, 'alice@example.com');
+    const csrf = await csrfOf(browser);
+    const minted = await browser.request('POST', `${gw.url}/api/v1/auth/tokens`, {
+      json: {},
+      headers: { 'x-csrf-token': csrf },
+    });
+    const bearer = { authorization: `Bearer ${json(minted).access_token as string}` };
+    const spies = (['get', 'put', 'delete'] as const).map((op) => jest.spyOn(gw.store, op).mockName(op));
+    const sessionOps = () =>
+      spies.flatMap((spy) =>
+        spy.mock.calls.filter((c) => c[0] === WEB_SESSIONS_NS).map(() => spy.getMockName()),
+      );
+    try {
+      // Bearer alone, and bearer plus the session cookie (the cookie is ignored): no CSRF token needed.
+      for (const [who, client] of [
+        ['a client without cookies', new HttpBrowser()],
+        ['the browser holding the session cookie', browser],
+      ] as const) {
+        for (const [method, path, status] of [
+          ['GET', '/api/v1/me', 200],
+          ['POST', '/api/v1/auth/tokens', 201],
+        ] as const) {
+          const res = await client.request(method, `${gw.url}${path}`, {
+            ...(method === 'POST' ? { json: {} } : {}),
+            headers: bearer,
+          });
+          expect([who, method, path, res.status, res.headers['set-cookie']]).toEqual([
+            who,
+            method,
+            path,
+            status,
+            undefined,
+          ]);
+          expect(json(res).auth ?? json(res).token_type).toMatch(/^(gateway-token|Bearer)$/);
+        }
+      }
+      expect(sessionOps()).toEqual([]);
+      // The same cookie without a bearer token: the session is read and CSRF applies.
+      const noCsrf = await browser.request('POST', `${gw.url}/api/v1/auth/tokens`, { json: {} });
+      expect(noCsrf.status).toBe(403);
+      expect(json(noCsrf).error.code).toBe('IDENTITY_CSRF_INVALID');
+      expect(sessionOps()).toContain('get');
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it('logs out: ends the session and its API tokens, and ends the IdP session (RP-initiated logout)', async () => {
