@@ -1,10 +1,12 @@
 import {
   checkKeyPolicy,
   createAuthority,
+  extensionValue,
   fingerprint,
   parseAuthorizedKey,
   sanitizeKeyId,
   type CertificateLimits,
+  type CertOption,
   type Signer,
 } from '../ca';
 import type { Clock, Random } from '../core';
@@ -13,23 +15,36 @@ import type { Store } from '../store';
 import { certKey, type KrlPublisher } from './krl';
 import { samePerson } from './machine';
 import { NS, type AuditAppender, type Repository } from './repository';
+import { ID_RE } from './text';
 import type { AccessRecord, IssuedRecord, Person } from './types';
 
 /** Counter the CA allocates serials from (shared with every other issuer). */
 export const SERIAL_COUNTER = 'ca.serial';
 
-/** The extension that carries the grant id: a flag named `grant=<id>@breakglass`. */
-export function grantExtension(grantId: string): string {
-  return `grant=${grantId}@breakglass`;
+/**
+ * The vendor extension that carries the grant id of a user certificate as its value
+ * (`ssh-keygen -L` prints `grant-id@breakglass UNKNOWN OPTION: <hex> (len N)`; sshd
+ * ignores it). `ca.allowed_vendor_extensions` must allow it.
+ */
+export const GRANT_ID_EXTENSION = 'grant-id@breakglass';
+
+/** The extension naming a grant, as the CA takes it. */
+export function grantIdExtension(grantId: string): { name: string; value: string } {
+  return { name: GRANT_ID_EXTENSION, value: grantId };
 }
 
-/** The grant id carried by a certificate's extensions, or null. */
-export function grantIdFromExtensions(names: readonly string[]): string | null {
-  for (const n of names) {
-    const m = /^grant=([A-Za-z0-9_-]{1,64})@breakglass$/.exec(n);
-    if (m) return m[1]!;
+/**
+ * The grant id a certificate's extensions carry (`grant-id@breakglass`), or null when
+ * there is none or its value is not a grant id as access makes them.
+ */
+export function grantIdFromExtensions(extensions: readonly CertOption[]): string | null {
+  let value: string | null;
+  try {
+    value = extensionValue(extensions, GRANT_ID_EXTENSION);
+  } catch {
+    return null;
   }
-  return null;
+  return value !== null && ID_RE.test(value) ? value : null;
 }
 
 export interface GrantCertificate {
@@ -105,6 +120,10 @@ export function createCertificateIssuer(deps: {
   krl: KrlPublisher;
 }): CertificateIssuer {
   const { store, repo, audit, clock, limits } = deps;
+  if (!limits.allowedVendorExtensions.includes(GRANT_ID_EXTENSION))
+    throw new TypeError(
+      `ca.allowed_vendor_extensions must include ${GRANT_ID_EXTENSION}: user certificates carry their grant id in it`,
+    );
   const nonces = pooled(deps.random);
 
   return {
@@ -132,7 +151,6 @@ export function createCertificateIssuer(deps: {
         c.agentForwarding ? 'permit-agent-forwarding' : null,
         c.x11Forwarding ? 'permit-X11-forwarding' : null,
       ].filter((x): x is string => x !== null && limits.allowedExtensions.includes(x));
-      const grantExt = grantExtension(rec.id);
       const serial = BigInt(await store.increment(SERIAL_COUNTER));
       const keyId = sanitizeKeyId(
         `user=${rec.requester.email || rec.requester.sub} grant=${rec.id} serial=${serial}`,
@@ -146,7 +164,6 @@ export function createCertificateIssuer(deps: {
           ...limits,
           // Validity stays inside the grant: no backdating before it started.
           clockSkewMs: Math.max(0, Math.min(limits.clockSkewMs, now - rec.grant!.startsAt)),
-          allowedExtensions: [...limits.allowedExtensions, grantExt],
         },
       });
       const issued = await authority.issueUserCertificate({
@@ -156,7 +173,7 @@ export function createCertificateIssuer(deps: {
         notAfter: Math.min(rec.grant!.endsAt, now + limits.maxUserTtlMs),
         ...(c.forceCommand !== undefined ? { forceCommand: c.forceCommand } : {}),
         ...(c.sourceAddress !== undefined ? { sourceAddress: c.sourceAddress } : {}),
-        extensions: [...wanted, grantExt],
+        extensions: [...wanted, grantIdExtension(rec.id)],
       });
       const cert = issued.certificate;
       const entry: IssuedRecord = {

@@ -53,7 +53,8 @@ export {
   type KrlSnapshot,
 } from './krl';
 export {
-  grantExtension,
+  GRANT_ID_EXTENSION,
+  grantIdExtension,
   grantIdFromExtensions,
   checkGrantUsable,
   SERIAL_COUNTER,

@@ -2,12 +2,12 @@ import type { Clock, Random } from '../core';
 import {
   DEFAULT_LIMITS,
   NONCE_BYTES,
+  checkExtensionLimits,
   encodeCriticalOptions,
-  flagOption,
+  encodeExtensions,
   formatCertificateLine,
   normalizeSourceAddress,
   signCertificate,
-  sortOptions,
   validateCertificateFields,
   validateRequestFields,
   type RequestFields,
@@ -17,6 +17,7 @@ import {
   type CertificateFields,
   type CertificateLimits,
   type CertType,
+  type ExtensionRequest,
 } from './cert';
 import { caError } from './errors';
 import {
@@ -62,8 +63,11 @@ export interface UserCertificateRequest extends CommonRequest {
   /** CIDRs, as a list or comma-separated. */
   readonly sourceAddress?: string | readonly string[];
   readonly verifyRequired?: boolean;
-  /** Extension names, each on the allow-list. */
-  readonly extensions?: readonly string[];
+  /**
+   * Flag extension names (`permit-pty`, on `allowedExtensions`) and vendor extensions
+   * with a value (`{ name: 'grant-id@breakglass', value }`, on `allowedVendorExtensions`).
+   */
+  readonly extensions?: readonly ExtensionRequest[];
 }
 
 export type HostCertificateRequest = CommonRequest;
@@ -120,6 +124,7 @@ export function createAuthority(deps: AuthorityDeps): Authority {
   const limits: CertificateLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   if (limits.clockSkewMs < 0 || limits.maxUserTtlMs <= 0 || limits.maxHostTtlMs <= 0)
     throw new TypeError('CA limits must be positive');
+  checkExtensionLimits(limits);
 
   // Nonces are drawn from the injected random source in blocks: one call per
   // NONCE_BLOCK certificates instead of one per certificate (nonces are public, so
@@ -240,7 +245,7 @@ export function createAuthority(deps: AuthorityDeps): Authority {
               : {}),
             verifyRequired: req.verifyRequired === true,
           }),
-          extensions: sortOptions((req.extensions ?? []).map(flagOption), 'extension'),
+          extensions: encodeExtensions(req.extensions ?? []),
         };
       }),
     issueHostCertificate: (req) =>

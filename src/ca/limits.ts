@@ -6,6 +6,7 @@ export interface CaConfigSlice {
   readonly max_user_ttl: number;
   readonly max_host_ttl: number;
   readonly allowed_extensions: readonly string[];
+  readonly allowed_vendor_extensions: readonly string[];
   readonly allowed_key_types: readonly string[];
   readonly rsa_min_bits: number;
 }
@@ -17,6 +18,7 @@ export function limitsFromConfig(ca: CaConfigSlice): CertificateLimits {
     maxUserTtlMs: ca.max_user_ttl,
     maxHostTtlMs: ca.max_host_ttl,
     allowedExtensions: [...ca.allowed_extensions],
+    allowedVendorExtensions: [...ca.allowed_vendor_extensions],
     keyPolicy: {
       allowedTypes: ca.allowed_key_types as CertificateLimits['keyPolicy']['allowedTypes'],
       rsaMinBits: ca.rsa_min_bits,

@@ -12,12 +12,17 @@ export function printable(text: string): string {
   });
 }
 
+/**
+ * One option or extension: a flag by its name; a value (one SSH string in the data,
+ * like force-command or a vendor extension such as `grant-id@breakglass`) as
+ * `name value`; other data in hex as `ssh-keygen -L` prints it.
+ */
 function optionText(o: { name: string; data: Buffer }): string {
   if (o.data.length === 0) return printable(o.name);
   try {
     return `${printable(o.name)} ${printable(optionString(o))}`;
   } catch {
-    return `${printable(o.name)} UNKNOWN OPTION (len ${o.data.length})`;
+    return `${printable(o.name)} UNKNOWN OPTION: ${o.data.toString('hex')} (len ${o.data.length})`;
   }
 }
 

@@ -35,6 +35,35 @@ export const KNOWN_EXTENSIONS = [
 export type KnownExtension = (typeof KNOWN_EXTENSIONS)[number];
 
 /**
+ * A vendor extension name, `name@domain` (PROTOCOL.certkeys: vendor extensions carry
+ * the implementer's domain): a lowercase local part of 1–64 letters, digits and
+ * `. _ -` (starting with a letter or digit), `@`, and a lowercase domain of dot-separated
+ * labels. No `=`, spaces, commas or upper case, so one name can never look like another.
+ */
+export const VENDOR_EXTENSION_NAME_PATTERN =
+  /^[a-z0-9][a-z0-9._-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** Longest vendor extension name. */
+export const MAX_VENDOR_EXTENSION_NAME = 128;
+
+/**
+ * The value of a vendor extension we issue: 1–256 characters of letters, digits and
+ * `. _ @ : + = / -` (no whitespace, commas, quotes, backslashes or control characters),
+ * so it prints and logs safely and never needs quoting.
+ */
+export const VENDOR_EXTENSION_VALUE_PATTERN = /^[A-Za-z0-9._@:+=/-]{1,256}$/;
+
+/** Vendor extensions (with a value) allowed by default: the grant a certificate belongs to. */
+export const DEFAULT_VENDOR_EXTENSIONS = ['grant-id@breakglass'] as const;
+
+/**
+ * An extension to put in a certificate: the name of a flag extension (empty data,
+ * e.g. `permit-pty`), or a vendor extension `{ name: 'name@domain', value }` whose data
+ * is the value as an SSH string (wrapped twice on the wire, like critical options).
+ */
+export type ExtensionRequest = string | { readonly name: string; readonly value: string };
+
+/**
  * One critical option or extension. `data` is the raw data field: empty for flags,
  * otherwise an SSH string wrapping the value (so the value is wrapped twice on the
  * wire: once here, once by the tuple).

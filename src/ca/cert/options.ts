@@ -1,6 +1,6 @@
 import { caError, malformed } from '../errors';
 import { SshReader, SshWriter, sshString } from '../wire';
-import type { CertOption, CriticalOptions } from './model';
+import type { CertOption, CriticalOptions, ExtensionRequest } from './model';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_OPTIONS = 64;
@@ -75,6 +75,47 @@ export function optionString(option: CertOption): string {
   const value = r.text('value', 65_536);
   r.end();
   return value;
+}
+
+/**
+ * The value of a vendor extension (`name@domain` with an SSH string as data), or null
+ * when the list has no extension of that name. Throws CA_MALFORMED when the data is not
+ * exactly one SSH string of valid UTF-8 (a flag, trailing bytes, a short length).
+ */
+export function extensionValue(extensions: readonly CertOption[], name: string): string | null {
+  const found = extensions.find((e) => e.name === name);
+  if (!found) return null;
+  if (found.data.length === 0) throw malformed(`extension ${name}`, 'carries no value');
+  return optionString(found);
+}
+
+/**
+ * Builds the sorted extension list of a request: a string is a flag (empty data), an
+ * object `{ name, value }` carries its value as an SSH string. Refuses entries of
+ * another shape and duplicated names (CA_INVALID_OPTION); the allow-lists and the value
+ * charset are checked by `validateExtensions`.
+ */
+export function encodeExtensions(requested: readonly ExtensionRequest[]): CertOption[] {
+  if (!Array.isArray(requested))
+    throw caError('CA_INVALID_OPTION', 'extensions must be a list of names or { name, value } objects');
+  const list = requested.map((e: unknown): CertOption => {
+    if (typeof e === 'string') return flagOption(e);
+    if (
+      typeof e === 'object' &&
+      e !== null &&
+      typeof (e as { name?: unknown }).name === 'string' &&
+      typeof (e as { value?: unknown }).value === 'string' &&
+      Object.keys(e).length === 2
+    ) {
+      const { name, value } = e as { name: string; value: string };
+      return stringOption(name, value);
+    }
+    throw caError(
+      'CA_INVALID_OPTION',
+      'an extension is neither a name nor a { name, value } object of two strings',
+    );
+  });
+  return sortOptions(list, 'extension');
 }
 
 /** Builds the sorted critical option list from typed options. */

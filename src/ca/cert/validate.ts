@@ -3,14 +3,18 @@ import { hasControlChars } from '../text';
 import { checkKeyPolicy, DEFAULT_KEY_POLICY, type KeyPolicy } from '../keys';
 import { formatCidr, parseCidrList } from './cidr';
 import {
+  DEFAULT_VENDOR_EXTENSIONS,
   FOREVER,
   KNOWN_CRITICAL_OPTIONS,
   KNOWN_EXTENSIONS,
   MAX_PRINCIPALS,
+  MAX_VENDOR_EXTENSION_NAME,
+  VENDOR_EXTENSION_NAME_PATTERN,
+  VENDOR_EXTENSION_VALUE_PATTERN,
   type CertificateFields,
   type CertOption,
 } from './model';
-import { decodeCriticalOptions } from './options';
+import { decodeCriticalOptions, optionString } from './options';
 
 /**
  * Safe principal: 1–256 characters; letters, digits and `_` first, then letters,
@@ -34,8 +38,10 @@ export interface CertificateLimits {
   readonly maxHostTtlMs: number;
   /** How far `valid_after` is backdated (ms). */
   readonly clockSkewMs: number;
-  /** Extensions a user certificate may carry. */
+  /** Flag extensions a user certificate may carry (a subset of OpenSSH's six). */
   readonly allowedExtensions: readonly string[];
+  /** Vendor extensions (`name@domain`, always with a value) a user certificate may carry. */
+  readonly allowedVendorExtensions: readonly string[];
   readonly keyPolicy: KeyPolicy;
 }
 
@@ -44,8 +50,40 @@ export const DEFAULT_LIMITS: CertificateLimits = {
   maxHostTtlMs: 90 * 86_400_000,
   clockSkewMs: 60_000,
   allowedExtensions: KNOWN_EXTENSIONS,
+  allowedVendorExtensions: DEFAULT_VENDOR_EXTENSIONS,
   keyPolicy: DEFAULT_KEY_POLICY,
 };
+
+/** Whether `name` is a well-formed vendor extension name (`name@domain`, see the pattern). */
+export function isVendorExtensionName(name: string): boolean {
+  return (
+    typeof name === 'string' &&
+    name.length <= MAX_VENDOR_EXTENSION_NAME &&
+    VENDOR_EXTENSION_NAME_PATTERN.test(name)
+  );
+}
+
+/**
+ * Throws TypeError (a configuration bug, found at start-up) unless the flag allow-list
+ * holds only OpenSSH's extensions and the vendor allow-list only well-formed
+ * `name@domain` names: nothing else can ever enter a certificate's extensions.
+ */
+export function checkExtensionLimits(
+  limits: Pick<CertificateLimits, 'allowedExtensions' | 'allowedVendorExtensions'>,
+): void {
+  for (const name of limits.allowedExtensions) {
+    if (!(KNOWN_EXTENSIONS as readonly string[]).includes(name))
+      throw new TypeError(
+        `CA allowed extension ${show(String(name))} is not an OpenSSH extension (accepted: ${KNOWN_EXTENSIONS.join(', ')}; vendor extensions with a value go in the vendor allow-list)`,
+      );
+  }
+  for (const name of limits.allowedVendorExtensions) {
+    if (!isVendorExtensionName(name))
+      throw new TypeError(
+        `CA allowed vendor extension ${show(String(name))} is not of the form name@domain (lowercase letters, digits and . _ -; at most ${MAX_VENDOR_EXTENSION_NAME} characters)`,
+      );
+  }
+}
 
 function show(text: string): string {
   return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
@@ -132,25 +170,55 @@ export function normalizeSourceAddress(list: string | readonly string[]): string
   return parseCidrList(list).map(formatCidr);
 }
 
-/** Throws CA_EXTENSION_NOT_ALLOWED / CA_INVALID_OPTION for extensions outside the allow-list or carrying data. */
+/**
+ * Checks user certificate extensions against the allow-lists: a flag (empty data) must
+ * be on `allowedExtensions`; an extension with data must be on `allowedVendorExtensions`
+ * and its data exactly one SSH string whose value matches VENDOR_EXTENSION_VALUE_PATTERN.
+ * Throws CA_EXTENSION_NOT_ALLOWED for names on neither list (and any extension on a host
+ * certificate), CA_INVALID_OPTION for a flag with data, a vendor extension without a
+ * value, or a value that is malformed or outside the charset.
+ */
 export function validateExtensions(
   certType: 'user' | 'host',
   extensions: readonly CertOption[],
-  allowed: readonly string[],
+  limits: Pick<CertificateLimits, 'allowedExtensions' | 'allowedVendorExtensions'>,
 ): void {
   if (certType === 'host' && extensions.length > 0) {
     throw caError('CA_EXTENSION_NOT_ALLOWED', 'host certificates carry no extensions (OpenSSH defines none)');
   }
+  const flags = limits.allowedExtensions;
+  const vendor = limits.allowedVendorExtensions;
   for (const e of extensions) {
-    if (!allowed.includes(e.name)) {
+    const isFlag = flags.includes(e.name);
+    const isVendor = vendor.includes(e.name);
+    if (!isFlag && !isVendor) {
+      const accepted = [...flags, ...vendor.map((v) => `${v}=VALUE`)].join(', ') || 'none';
       throw caError(
         'CA_EXTENSION_NOT_ALLOWED',
-        `extension ${show(e.name)} is not allowed (accepted: ${allowed.join(', ') || 'none'})`,
+        `extension ${show(e.name)} is not allowed (accepted: ${accepted})`,
         { extension: e.name.slice(0, 64) },
       );
     }
-    if (e.data.length !== 0)
-      throw caError('CA_INVALID_OPTION', `extension ${show(e.name)} carries data (accepted: flags only)`);
+    if (isFlag) {
+      if (e.data.length !== 0)
+        throw caError('CA_INVALID_OPTION', `extension ${show(e.name)} is a flag and carries no value`);
+      continue;
+    }
+    if (e.data.length === 0)
+      throw caError('CA_INVALID_OPTION', `extension ${show(e.name)} needs a value (${e.name}=VALUE)`);
+    let value: string;
+    try {
+      value = optionString(e);
+    } catch {
+      throw caError('CA_INVALID_OPTION', `extension ${show(e.name)}: the data is not exactly one string`);
+    }
+    if (!VENDOR_EXTENSION_VALUE_PATTERN.test(value)) {
+      throw caError(
+        'CA_INVALID_OPTION',
+        `extension ${show(e.name)} value ${show(value)} is not allowed (accepted: 1-256 characters of letters, digits and . _ @ : + = / -)`,
+        { extension: e.name.slice(0, 64) },
+      );
+    }
   }
 }
 
@@ -233,7 +301,7 @@ export function validateRequestFields(fields: RequestFields, nowMs: number, limi
   validatePrincipals(fields.principals);
   validateKeyId(fields.keyId);
   checkSorted(fields.extensions, 'extension');
-  validateExtensions(fields.certType, fields.extensions, limits.allowedExtensions);
+  validateExtensions(fields.certType, fields.extensions, limits);
   validateValidity(fields, nowMs, limits);
 }
 

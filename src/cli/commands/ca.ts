@@ -19,6 +19,7 @@ import {
   readInputFile,
   writeFileAtomic,
   type CaKeyKind,
+  type ExtensionRequest,
   type SerialRange,
 } from '../../ca';
 import { loadConfig, parseDuration } from '../../config';
@@ -64,6 +65,12 @@ function randomSerial(): bigint {
     const n = systemRandom.bytes(8).readBigUInt64BE(0);
     if (n !== 0n) return n;
   }
+}
+
+/** `--extension NAME` is a flag; `--extension NAME=VALUE` a vendor extension with a value (flag names have no `=`). */
+export function extensionArg(text: string): ExtensionRequest {
+  const eq = text.indexOf('=');
+  return eq < 0 ? text : { name: text.slice(0, eq), value: text.slice(eq + 1) };
 }
 
 function readPublicKeyFile(path: string, what: string) {
@@ -147,8 +154,8 @@ export function registerCaCommands(program: Command, io: CliIo): void {
       'critical option: comma-separated CIDRs the certificate may be used from',
     )
     .option(
-      '--extension <name>',
-      'extension to grant (e.g. permit-pty); repeat for more; none by default',
+      '--extension <name[=value]>',
+      'extension to grant: a flag (e.g. permit-pty) or a vendor extension with a value (e.g. grant-id@breakglass=r-1); repeat for more; none by default',
       collect,
       [],
     )
@@ -188,7 +195,7 @@ export function registerCaCommands(program: Command, io: CliIo): void {
             ...common,
             ...(opts.forceCommand !== undefined ? { forceCommand: opts.forceCommand } : {}),
             ...(opts.sourceAddress !== undefined ? { sourceAddress: opts.sourceAddress } : {}),
-            extensions: opts.extension,
+            extensions: opts.extension.map(extensionArg),
           });
       const out = path(opts.out);
       writeFileAtomic(out, `${issued.line}${comment ? ` ${comment}` : ''}\n`, 0o644, systemRandom);

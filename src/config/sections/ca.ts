@@ -9,6 +9,9 @@ const EXTENSIONS = [
   'permit-pty',
   'permit-user-rc',
 ] as const;
+/** `name@domain` (same pattern as the CA's VENDOR_EXTENSION_NAME_PATTERN). */
+const VENDOR_EXTENSION_NAME =
+  /^[a-z0-9][a-z0-9._-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const KEY_TYPES = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
@@ -53,6 +56,20 @@ export const caSection = z
       .default([...EXTENSIONS])
       .describe(
         'Extensions a user certificate may carry; requests for others fail with CA_EXTENSION_NOT_ALLOWED.',
+      ),
+    allowed_vendor_extensions: z
+      .array(
+        z
+          .string()
+          .max(128)
+          .regex(
+            VENDOR_EXTENSION_NAME,
+            'a vendor extension name is name@domain in lowercase letters, digits and . _ - (e.g. grant-id@breakglass)',
+          ),
+      )
+      .default(['grant-id@breakglass'])
+      .describe(
+        'Vendor extensions (`name@domain`, lowercase) a user certificate may carry with a value (1-256 characters of letters, digits and `. _ @ : + = / -`); others fail with CA_EXTENSION_NOT_ALLOWED. Keep `grant-id@breakglass`: access puts the grant id there and the gateway reads it (access refuses to start without it).',
       ),
     allowed_key_types: z
       .array(z.enum(KEY_TYPES))

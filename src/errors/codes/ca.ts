@@ -30,7 +30,7 @@ export const CA_CODES = defineCodes({
   CA_INVALID_OPTION: {
     status: 400,
     expose: true,
-    doc: 'A critical option is unknown, malformed, duplicated or out of byte order, or not allowed for this certificate type (force-command, source-address and verify-required are accepted for user certificates).',
+    doc: 'A critical option is unknown, malformed, duplicated or out of byte order, or not allowed for this certificate type (force-command, source-address and verify-required are accepted for user certificates); or an extension is duplicated, a flag extension carries a value, or a vendor extension has no value or one outside 1-256 characters of letters, digits and . _ @ : + = / -.',
   },
   CA_INVALID_SOURCE_ADDRESS: {
     status: 400,
@@ -40,7 +40,7 @@ export const CA_CODES = defineCodes({
   CA_EXTENSION_NOT_ALLOWED: {
     status: 400,
     expose: true,
-    doc: 'A certificate extension is not on the configured allow-list (ca.allowed_extensions), or extensions were requested for a host certificate.',
+    doc: 'A certificate extension is not on the configured allow-lists (ca.allowed_extensions for flags such as permit-pty, ca.allowed_vendor_extensions for name@domain extensions with a value), or extensions were requested for a host certificate.',
   },
   CA_INVALID_SERIAL: {
     status: 400,

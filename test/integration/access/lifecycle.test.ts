@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { signPayload } from '../../../src/access';
+import { grantIdFromExtensions, signPayload } from '../../../src/access';
+import { parseCertificateLine } from '../../../src/ca';
 import { generateKey, krlRevokes, listCertificate } from '../../helpers/ssh-keygen';
 import { startStack, type Stack, type Who } from '../../helpers/stack';
 import { tmpDir } from '../../helpers/tmp';
@@ -21,6 +22,13 @@ type View = {
 type Err = { error: { code: string; message: string } };
 
 const HOUR = 3_600_000;
+
+/** How `ssh-keygen -L` lists the grant id extension: its data (the id as an SSH string) in hex. */
+function grantIdListing(grantId: string): string {
+  const data = Buffer.concat([Buffer.alloc(4), Buffer.from(grantId)]);
+  data.writeUInt32BE(grantId.length, 0);
+  return `grant-id@breakglass UNKNOWN OPTION: ${data.toString('hex')} (len ${data.length})`;
+}
 const frank: Who = { sub: 'frank', email: 'frank@example.com', groups: ['approvers'] };
 const erin: Who = { sub: 'erin', email: 'erin@example.com', groups: ['devs'] };
 const olga: Who = { sub: 'olga', email: 'olga@example.com', groups: ['oncall'], amr: ['pwd'] };
@@ -207,10 +215,11 @@ describe('requests and reviews', () => {
       expect(l.principals).toEqual(['root']);
       expect(l.keyId).toBe(`"user=alice@example.com grant=${id} serial=${String(r.body.serial)}"`);
       expect(l.serial).toBe(String(r.body.serial));
-      // ssh-keygen lists extensions it does not know as flags it cannot interpret.
-      expect(l.extensions).toEqual(
-        expect.arrayContaining([`grant=${id}@breakglass UNKNOWN FLAG OPTION`, 'permit-pty']),
-      );
+      // ssh-keygen prints the data of an extension it does not know in hex: the grant id as an SSH string.
+      expect(l.extensions).toEqual(expect.arrayContaining([grantIdListing(id), 'permit-pty']));
+      const cert = parseCertificateLine(readFileSync(certPath, 'utf8')).certificate;
+      expect(grantIdFromExtensions(cert.extensions)).toBe(id);
+      expect(r.body.extensions).toEqual(expect.arrayContaining(['grant-id@breakglass', 'permit-pty']));
       expect(l.extensions).not.toContain('permit-port-forwarding');
       const grant = (await call('alice', 'GET', `/requests/${id}`)).body.grant!;
       expect(Date.parse(String(r.body.valid_after))).toBeGreaterThanOrEqual(
@@ -240,10 +249,7 @@ describe('requests and reviews', () => {
         'force-command /usr/local/bin/report --daily',
         'source-address 10.0.0.0/8,127.0.0.0/8',
       ]);
-      expect(l.extensions).toEqual([
-        `grant=${g.body.id}@breakglass UNKNOWN FLAG OPTION`,
-        'permit-agent-forwarding',
-      ]);
+      expect(l.extensions).toEqual([grantIdListing(g.body.id), 'permit-agent-forwarding']);
     });
 
     it.each([

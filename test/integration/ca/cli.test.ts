@@ -170,6 +170,27 @@ describe('breakglass ca sign', () => {
       /CA_INVALID_SOURCE_ADDRESS: .*host bits are set/,
     ],
     ['an unknown extension', { extra: ['--extension', 'permit-everything'] }, /CA_EXTENSION_NOT_ALLOWED/],
+    [
+      'the old grant form',
+      { extra: ['--extension', 'grant=r-1@breakglass'] },
+      // read as NAME=VALUE: the name "grant" is on neither allow-list
+      /CA_EXTENSION_NOT_ALLOWED: extension "grant" is not allowed/,
+    ],
+    [
+      'a vendor extension without a value',
+      { extra: ['--extension', 'grant-id@breakglass'] },
+      /CA_INVALID_OPTION: extension "grant-id@breakglass" needs a value/,
+    ],
+    [
+      'a vendor value with a space',
+      { extra: ['--extension', 'grant-id@breakglass=r 1'] },
+      /CA_INVALID_OPTION: .*value "r 1" is not allowed/,
+    ],
+    [
+      'a value on a flag',
+      { extra: ['--extension', 'permit-pty=yes'] },
+      /CA_INVALID_OPTION: extension "permit-pty" is a flag/,
+    ],
     ['a key id with a quote', { keyId: 'a"b' }, /CA_INVALID_KEY_ID/],
     ['serial 0', { extra: ['--serial', '0'] }, /CLI_USAGE: --serial 0: out of range/],
     [
@@ -229,6 +250,42 @@ describe('breakglass ca inspect', () => {
       /Critical Options: \n {16}force-command uptime\n {16}source-address 10.0.0.0\/8,192.0.2.7\n/,
     );
     expect(r.stdout).toMatch(/Extensions: \n {16}permit-pty\n/);
+  });
+
+  it('shows a vendor extension with its value, in text and JSON (signed with --extension NAME=VALUE)', async () => {
+    const signed = await cli(
+      'sign',
+      '--ca',
+      'ca/user_ca',
+      '--pubkey',
+      'id_user.pub',
+      '--principal',
+      'root',
+      '--ttl',
+      '1h',
+      '--key-id',
+      'vendor',
+      '--extension',
+      'permit-pty',
+      '--extension',
+      'grant-id@breakglass=r-0123456789abcdef',
+      '--out',
+      'vendor-cert.pub',
+    );
+    expect(signed).toMatchObject({ code: 0, stderr: '' });
+    const r = await cli('inspect', 'vendor-cert.pub');
+    expect(r.stdout).toMatch(/Extensions: \n {16}grant-id@breakglass r-0123456789abcdef\n {16}permit-pty\n/);
+    const json = JSON.parse((await cli('inspect', 'vendor-cert.pub', '--json')).stdout) as {
+      extensions: unknown;
+    };
+    expect(json.extensions).toEqual([
+      { name: 'grant-id@breakglass', value: 'r-0123456789abcdef' },
+      { name: 'permit-pty', value: null },
+    ]);
+    expect(listCertificate(join(cwd, 'vendor-cert.pub')).extensions).toEqual([
+      'grant-id@breakglass UNKNOWN OPTION: 00000012722d30313233343536373839616263646566 (len 22)',
+      'permit-pty',
+    ]);
   });
 
   it('prints JSON with --json', async () => {

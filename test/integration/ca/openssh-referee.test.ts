@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createAuthority, type Authority } from '../../../src/ca/authority';
 import {
   describeCertificate,
+  extensionValue,
   parseCertificateLine,
   signCertificate,
   verifyCertificate,
@@ -134,6 +135,55 @@ describe('ssh-keygen -L reads the certificates we sign', () => {
     const ours = describeCertificate(issued.certificate, path).replace(/Valid: .*/, 'Valid:');
     const theirs = sshKeygen(['-L', '-f', path]).stdout.replace(/Valid: .*/, 'Valid:');
     expect(ours.replace(/ +$/gm, '')).toBe(theirs.replace(/ +$/gm, ''));
+  });
+});
+
+describe('ssh-keygen -L shows the vendor extensions we sign with their value', () => {
+  // ssh-keygen does not interpret extensions it does not know; it prints their data in hex:
+  // "NAME UNKNOWN OPTION: HEX (len N)", the data being the value as one SSH string.
+  it.each([
+    ['a grant id', 'r-0123456789abcdef'],
+    ['every accepted character', 'aZ09._@:+=/-'],
+    ['one character', 'x'],
+    ['256 characters', 'v'.repeat(256)],
+  ])('%s', async (_n, value) => {
+    const issued = await authorities.get('ed25519')!.issueUserCertificate({
+      publicKey: userKeys.get('ed25519')!.key,
+      principals: ['root'],
+      keyId: 'vendor',
+      ttlMs: 600_000,
+      extensions: ['permit-pty', { name: 'grant-id@breakglass', value }, 'permit-agent-forwarding'],
+    });
+    const listing = listCertificate(writeCert(issued.certificate, 'vendor'));
+    const wrapped = Buffer.concat([Buffer.alloc(4), Buffer.from(value)]);
+    wrapped.writeUInt32BE(value.length, 0);
+    expect(listing.extensions).toEqual([
+      `grant-id@breakglass UNKNOWN OPTION: ${wrapped.toString('hex')} (len ${wrapped.length})`,
+      'permit-agent-forwarding',
+      'permit-pty',
+    ]);
+  });
+
+  it('ssh-keygen -O extension:NAME=VALUE encodes exactly what we encode for the same extensions', async () => {
+    const ca = generateKey(tmp.path, 'kg-ca-vendor', 'ed25519');
+    const certPath = signWithSshKeygen({
+      caPath: ca.privatePath,
+      publicPath: userKeys.get('ecdsa256')!.publicPath,
+      keyId: 'kg vendor',
+      principals: ['root'],
+      validity: '-5m:+1h',
+      options: ['clear', 'permit-pty', 'extension:grant-id@breakglass=r-42', 'permit-X11-forwarding'],
+    });
+    const theirs = parseCertificateLine(readFileSync(certPath, 'utf8')).certificate;
+    const ours = await authorities.get('ed25519')!.issueUserCertificate({
+      publicKey: userKeys.get('ecdsa256')!.key,
+      principals: ['root'],
+      keyId: 'ours',
+      ttlMs: 600_000,
+      extensions: [{ name: 'grant-id@breakglass', value: 'r-42' }, 'permit-X11-forwarding', 'permit-pty'],
+    });
+    expect(ours.certificate.extensions).toEqual(theirs.extensions);
+    expect(extensionValue(theirs.extensions, 'grant-id@breakglass')).toBe('r-42');
   });
 });
 

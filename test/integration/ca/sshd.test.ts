@@ -162,6 +162,19 @@ describe('sshd accepts the user certificates we issue', () => {
     expect(await login('ed25519', issued.line)).toMatchObject({ code: 0, stdout: 'ok-42\n' });
   });
 
+  it('with a vendor extension carrying a value (sshd ignores extensions it does not know)', async () => {
+    const issued = await authorities.get('ed25519')!.issueUserCertificate({
+      publicKey: userKeys.get('ed25519')!.key,
+      principals: [sshd.user],
+      keyId: 'with grant id',
+      ttlMs: 600_000,
+      extensions: [{ name: 'grant-id@breakglass', value: 'r-0123456789abcdef' }, 'permit-pty'],
+    });
+    const r = await login('ed25519', issued.line);
+    expect(r).toMatchObject({ code: 0, stdout: 'ok-42\n' });
+    await sshd.waitForLog(/Accepted certificate ID "with grant id"/, r.offset);
+  });
+
   it('runs the force-command instead of the requested command', async () => {
     const issued = await authorities.get('ed25519')!.issueUserCertificate({
       publicKey: userKeys.get('ed25519')!.key,

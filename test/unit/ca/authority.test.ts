@@ -1,5 +1,5 @@
 import { createAuthority, type AuthorityDeps } from '../../../src/ca/authority';
-import { parseCertificateLine, verifyCertificate } from '../../../src/ca/cert';
+import { extensionValue, parseCertificateLine, verifyCertificate } from '../../../src/ca/cert';
 import { formatAuthorizedKey } from '../../../src/ca/keys';
 import type { Signer } from '../../../src/ca/signer';
 import { createFakeClock, type Random } from '../../../src/core';
@@ -118,11 +118,73 @@ describe('authority: user certificates', () => {
     ['a bad source address', { sourceAddress: ['10.0.0.1/8'] }, 'CA_INVALID_SOURCE_ADDRESS'],
     ['a force-command with a newline', { forceCommand: 'a\nb' }, 'CA_INVALID_OPTION'],
     ['a malformed public key line', { publicKey: 'ssh-ed25519 AAAA' }, 'CA_MALFORMED'],
+    ['the old grant form as a flag', { extensions: ['grant=r-1@breakglass'] }, 'CA_EXTENSION_NOT_ALLOWED'],
+    [
+      'a vendor extension off the allow-list',
+      { extensions: [{ name: 'x-id@example.com', value: 'v' }] },
+      'CA_EXTENSION_NOT_ALLOWED',
+    ],
+    [
+      'an allowed vendor extension without a value',
+      { extensions: ['grant-id@breakglass'] },
+      'CA_INVALID_OPTION',
+    ],
+    ['a flag given a value', { extensions: [{ name: 'permit-pty', value: 'yes' }] }, 'CA_INVALID_OPTION'],
+    [
+      'a vendor value with a space',
+      { extensions: [{ name: 'grant-id@breakglass', value: 'r 1' }] },
+      'CA_INVALID_OPTION',
+    ],
+    [
+      'a vendor extension twice',
+      {
+        extensions: [
+          { name: 'grant-id@breakglass', value: 'a' },
+          { name: 'grant-id@breakglass', value: 'b' },
+        ],
+      },
+      'CA_INVALID_OPTION',
+    ],
   ];
   it.each(refused)('refuses %s and spends no serial', async (_name, overrides, code) => {
     const { authority, allocated } = setup();
     expect(await asyncCodeOf(() => authority.issueUserCertificate({ ...request, ...overrides }))).toBe(code);
     expect(allocated).toEqual([]);
+  });
+
+  it('issues a vendor extension with its value next to flags, sorted by byte order', async () => {
+    const { authority } = setup();
+    const issued = await authority.issueUserCertificate({
+      ...request,
+      extensions: ['permit-pty', { name: 'grant-id@breakglass', value: 'r-0123456789abcdef' }],
+    });
+    const cert = parseCertificateLine(issued.line).certificate;
+    expect(cert.extensions.map((e) => e.name)).toEqual(['grant-id@breakglass', 'permit-pty']);
+    expect(extensionValue(cert.extensions, 'grant-id@breakglass')).toBe('r-0123456789abcdef');
+  });
+
+  it('issues only the vendor extensions configured', async () => {
+    const { authority } = setup({ limits: { allowedVendorExtensions: ['session@example.com'] } });
+    const ok = await authority.issueUserCertificate({
+      ...request,
+      extensions: [{ name: 'session@example.com', value: 's-1' }],
+    });
+    expect(extensionValue(ok.certificate.extensions, 'session@example.com')).toBe('s-1');
+    expect(
+      await asyncCodeOf(() =>
+        authority.issueUserCertificate({
+          ...request,
+          extensions: [{ name: 'grant-id@breakglass', value: 'r-1' }],
+        }),
+      ),
+    ).toBe('CA_EXTENSION_NOT_ALLOWED');
+  });
+
+  it.each([
+    ['a flag OpenSSH does not define', { allowedExtensions: ['grant=r-1@breakglass'] }],
+    ['a vendor name that is not name@domain', { allowedVendorExtensions: ['grant-id'] }],
+  ])('refuses to start with %s on an allow-list (TypeError)', (_n, limits) => {
+    expect(() => setup({ limits })).toThrow(TypeError);
   });
 
   it('refuses a zero serial from the allocator', async () => {
