@@ -1,15 +1,12 @@
 import {
-  checkKeyPolicy,
-  createAuthority,
   extensionValue,
   fingerprint,
   parseAuthorizedKey,
   sanitizeKeyId,
-  type CertificateLimits,
+  type Authority,
   type CertOption,
-  type Signer,
 } from '../ca';
-import type { Clock, Random } from '../core';
+import type { Clock } from '../core';
 import { BreakglassError, hasCode } from '../errors';
 import type { Store } from '../store';
 import { certKey, type KrlPublisher } from './krl';
@@ -18,7 +15,7 @@ import { NS, type AuditAppender, type Repository } from './repository';
 import { ID_RE } from './text';
 import type { AccessRecord, IssuedRecord, Person } from './types';
 
-/** Counter the CA allocates serials from (shared with every other issuer). */
+/** Counter the CA's authority allocates serials from (`store.increment('ca.serial')`, shared by every issuer). */
 export const SERIAL_COUNTER = 'ca.serial';
 
 /**
@@ -90,41 +87,24 @@ export function checkGrantUsable(r: AccessRecord, now: number): void {
 }
 
 /**
- * Nonces are public: drawing them in large blocks costs one call to the random
- * source per few thousand certificates instead of one per certificate.
+ * Issues grant certificates through the long-lived `authority` (its user CA), which
+ * allocates each serial from the shared counter and names it in the key id. The
+ * authority must allow the grant id extension, or this throws TypeError at start-up.
  */
-function pooled(random: Random, block = 262_144): Random {
-  let pool: Buffer = Buffer.alloc(0);
-  let pos = 0;
-  return {
-    bytes(n) {
-      if (n > block) return random.bytes(n);
-      if (pos + n > pool.length) {
-        pool = random.bytes(block);
-        pos = 0;
-      }
-      pos += n;
-      return Buffer.from(pool.subarray(pos - n, pos));
-    },
-  };
-}
-
 export function createCertificateIssuer(deps: {
   store: Store;
   repo: Repository;
   audit: AuditAppender;
-  signer: Signer;
-  limits: CertificateLimits;
+  authority: Authority;
   clock: Clock;
-  random: Random;
   krl: KrlPublisher;
 }): CertificateIssuer {
-  const { store, repo, audit, clock, limits } = deps;
+  const { store, repo, audit, clock, authority } = deps;
+  const limits = authority.limits;
   if (!limits.allowedVendorExtensions.includes(GRANT_ID_EXTENSION))
     throw new TypeError(
       `ca.allowed_vendor_extensions must include ${GRANT_ID_EXTENSION}: user certificates carry their grant id in it`,
     );
-  const nonces = pooled(deps.random);
 
   return {
     async issue(grantId, caller, publicKey) {
@@ -141,9 +121,7 @@ export function createCertificateIssuer(deps: {
         );
       const now = clock.now();
       checkGrantUsable(rec, now);
-      // The key is checked before a serial is spent.
       const key = parseAuthorizedKey(publicKey, 'public_key').key;
-      checkKeyPolicy(key, limits.keyPolicy);
       const c = rec.decision.constraints;
       const wanted = [
         c.pty ? 'permit-pty' : null,
@@ -151,37 +129,29 @@ export function createCertificateIssuer(deps: {
         c.agentForwarding ? 'permit-agent-forwarding' : null,
         c.x11Forwarding ? 'permit-X11-forwarding' : null,
       ].filter((x): x is string => x !== null && limits.allowedExtensions.includes(x));
-      const serial = BigInt(await store.increment(SERIAL_COUNTER));
-      const keyId = sanitizeKeyId(
-        `user=${rec.requester.email || rec.requester.sub} grant=${rec.id} serial=${serial}`,
-      );
-      const authority = createAuthority({
-        signers: { user: deps.signer },
-        nextSerial: async () => serial,
-        clock,
-        random: nonces,
-        limits: {
-          ...limits,
-          // Validity stays inside the grant: no backdating before it started.
-          clockSkewMs: Math.max(0, Math.min(limits.clockSkewMs, now - rec.grant!.startsAt)),
-        },
-      });
+      const user = rec.requester.email || rec.requester.sub;
+      // The authority checks everything (key policy first) before it allocates a serial.
       const issued = await authority.issueUserCertificate({
         publicKey: key,
         principals: c.principals,
-        keyId,
+        keyId: (serial) => sanitizeKeyId(`user=${user} grant=${rec.id} serial=${serial}`),
+        // Validity stays inside the grant: backdated for clock skew, never before it started
+        // (nor after now, should the replica that started it have a clock ahead of ours).
+        notBefore: Math.min(rec.grant!.startsAt, now),
         notAfter: Math.min(rec.grant!.endsAt, now + limits.maxUserTtlMs),
         ...(c.forceCommand !== undefined ? { forceCommand: c.forceCommand } : {}),
         ...(c.sourceAddress !== undefined ? { sourceAddress: c.sourceAddress } : {}),
         extensions: [...wanted, grantIdExtension(rec.id)],
       });
       const cert = issued.certificate;
+      const { serial } = issued;
+      const keyId = cert.keyId;
       const entry: IssuedRecord = {
         grant: rec.id,
         serial: String(serial),
         ca: 'user',
         keyId,
-        fingerprint: fingerprint(key),
+        fingerprint: fingerprint(cert.key),
         validBefore: Number(cert.validBefore) * 1000,
         issuedAt: now,
       };

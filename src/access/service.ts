@@ -38,8 +38,12 @@ export interface AccessDeps {
   audit: AuditAppender;
   policy: PolicyStore;
   authority: Authority;
-  /** The user CA signer (certificates for grants). */
-  userSigner: Signer;
+  /**
+   * Unused: grant certificates come from `authority` (its user CA) since the
+   * authority names serials in key ids. Stop passing it; it will be removed.
+   * @deprecated
+   */
+  userSigner?: Signer;
   config: Config['access'];
   clock: Clock;
   random: Random;
@@ -144,10 +148,8 @@ export function createAccess(deps: AccessDeps): Access {
     store,
     repo,
     audit,
-    signer: deps.userSigner,
-    limits: deps.authority.limits,
+    authority: deps.authority,
     clock,
-    random,
     krl,
   });
   const drift = createDrift({ store, audit, policy, repo, notifier, clock });

@@ -9,6 +9,7 @@ import {
   normalizeSourceAddress,
   signCertificate,
   validateCertificateFields,
+  validateKeyId,
   validateRequestFields,
   type RequestFields,
   validateForceCommand,
@@ -49,11 +50,25 @@ interface CommonRequest {
   /** The key to certify: a parsed key or its `TYPE BASE64 [COMMENT]` line. */
   readonly publicKey: PublicKey | string;
   readonly principals: readonly string[];
-  readonly keyId: string;
+  /**
+   * The key id, or a function making it from the serial the authority allocates for
+   * this certificate (so sshd's log line names the serial, e.g. `serial=${serial}`).
+   * The function runs once, after every other check passed and the serial was
+   * allocated; what it returns is validated like any key id (CA_INVALID_KEY_ID, and
+   * that serial is then left unused). Serials come only from the authority's allocator:
+   * a caller can name a serial but never choose one.
+   */
+  readonly keyId: string | ((serial: bigint) => string);
   /** Lifetime from now in ms; give this or `notAfter`. */
   readonly ttlMs?: number;
   /** End of validity in ms since the epoch (e.g. the grant's end); give this or `ttlMs`. */
   readonly notAfter?: number;
+  /**
+   * Earliest start of validity in ms since the epoch (e.g. the grant's start):
+   * `valid_after` is backdated by the clock skew but never before this. Must not be
+   * in the future.
+   */
+  readonly notBefore?: number;
 }
 
 export interface UserCertificateRequest extends CommonRequest {
@@ -108,6 +123,18 @@ function validityEnd(req: CommonRequest, nowMs: number): number {
     throw caError('CA_INVALID_VALIDITY', 'the TTL must be a positive whole number of milliseconds');
   }
   return end;
+}
+
+function validityStart(req: CommonRequest, nowMs: number, skewMs: number): bigint {
+  let start = nowMs - skewMs;
+  if (req.notBefore !== undefined) {
+    if (!Number.isSafeInteger(req.notBefore))
+      throw caError('CA_INVALID_VALIDITY', 'the start of validity must be a whole number of milliseconds');
+    if (req.notBefore > nowMs)
+      throw caError('CA_INVALID_VALIDITY', 'the certificate would start in the future');
+    start = Math.max(start, req.notBefore);
+  }
+  return BigInt(Math.max(0, Math.floor(start / 1000)));
 }
 
 function sameOptions(a: CertificateFields['extensions'], b: CertificateFields['extensions']): boolean {
@@ -167,19 +194,23 @@ export function createAuthority(deps: AuthorityDeps): Authority {
     const key = resolveKey(req.publicKey);
     const end = validityEnd(req, now);
     const { criticalOptions, extensions } = build(key);
+    const namedBySerial = typeof req.keyId === 'function' ? req.keyId : null;
     const request: RequestFields = {
       certType,
       key,
-      keyId: req.keyId,
+      ...(namedBySerial ? {} : { keyId: req.keyId as string }),
       principals: [...req.principals],
-      validAfter: BigInt(Math.max(0, Math.floor((now - limits.clockSkewMs) / 1000))),
+      validAfter: validityStart(req, now, limits.clockSkewMs),
       validBefore: BigInt(Math.floor(end / 1000)),
       extensions,
     };
-    // Everything is checked before a serial is spent; the whole certificate again after signing.
+    // Everything is checked before a serial is spent (a key id made from the serial right
+    // after); the whole certificate again after signing.
     validateRequestFields(request, now, limits);
     const serial = validateSerial(BigInt(await deps.nextSerial()));
-    const fields: CertificateFields = { ...request, criticalOptions, serial, nonce: nextNonce() };
+    const keyId = namedBySerial ? namedBySerial(serial) : request.keyId!;
+    validateKeyId(keyId);
+    const fields: CertificateFields = { ...request, keyId, criticalOptions, serial, nonce: nextNonce() };
     let certificate: Certificate;
     try {
       certificate = await signCertificate(fields, signer);

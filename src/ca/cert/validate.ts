@@ -285,21 +285,25 @@ export function validateValidity(
   }
 }
 
-/** The request-level checks: key policy, principals, key id, extensions and validity. */
+/**
+ * The request-level checks: key policy, principals, key id, extensions and validity.
+ * `keyId` is absent when the key id is made from the serial (checked once it exists).
+ */
 export type RequestFields = Pick<
   CertificateFields,
-  'certType' | 'key' | 'keyId' | 'principals' | 'validAfter' | 'validBefore' | 'extensions'
->;
+  'certType' | 'key' | 'principals' | 'validAfter' | 'validBefore' | 'extensions'
+> & { readonly keyId?: string };
 
 /**
  * What the authority checks before it spends a serial: key policy, principals,
- * key id, extensions and validity. Critical options are built from typed values
- * that were validated on the way in (force-command, canonical source-address).
+ * key id (when already known), extensions and validity. Critical options are built
+ * from typed values that were validated on the way in (force-command, canonical
+ * source-address).
  */
 export function validateRequestFields(fields: RequestFields, nowMs: number, limits: CertificateLimits): void {
   checkKeyPolicy(fields.key, limits.keyPolicy);
   validatePrincipals(fields.principals);
-  validateKeyId(fields.keyId);
+  if (fields.keyId !== undefined) validateKeyId(fields.keyId);
   checkSorted(fields.extensions, 'extension');
   validateExtensions(fields.certType, fields.extensions, limits);
   validateValidity(fields, nowMs, limits);

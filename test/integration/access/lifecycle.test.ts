@@ -261,6 +261,28 @@ describe('requests and reviews', () => {
       expect([r.status, r.body.error.code]).toEqual([status, code]);
     });
 
+    it('gives concurrent certificates distinct serials, each named in its own key id, and spends none on a refused key', async () => {
+      const issue = (key: string) =>
+        call<Record<string, unknown>>('alice', 'POST', `/grants/${id}/certificate`, { public_key: key });
+      const all = await Promise.all(Array.from({ length: 12 }, () => issue(pub('alice'))));
+      expect(all.map((r) => r.status)).toEqual(Array(12).fill(201));
+      const serials = all.map((r) => BigInt(String(r.body.serial)));
+      expect(new Set(serials).size).toBe(12);
+      for (const r of all) {
+        const cert = parseCertificateLine(String(r.body.certificate)).certificate;
+        expect(String(cert.serial)).toBe(r.body.serial);
+        expect(cert.keyId).toBe(`user=alice@example.com grant=${id} serial=${String(r.body.serial)}`);
+        expect(r.body.key_id).toBe(cert.keyId);
+      }
+      const last = serials.reduce((a, b) => (a > b ? a : b));
+      expect((await issue(pub('rsa1024'))).status).toBe(400);
+      expect(BigInt(String((await issue(pub('alice'))).body.serial))).toBe(last + 1n);
+      const audited = (await auditTypes())
+        .filter((e) => e.type === 'certificate.issued' && e.data.grant === id)
+        .map((e) => [e.data.serial, e.data.key_id]);
+      for (const r of all) expect(audited).toContainEqual([r.body.serial, r.body.key_id]);
+    });
+
     it('refuses a certificate for a pending request', async () => {
       const p = (await call('alice', 'POST', '/requests', { host: 'web-1', login: 'alice', reason: 'x' }))
         .body.id;

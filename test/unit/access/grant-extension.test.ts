@@ -51,7 +51,7 @@ describe('the grant id extension', () => {
   it('refuses to start when the CA does not allow grant-id@breakglass (TypeError)', () => {
     expect(() =>
       createCertificateIssuer({
-        limits: { ...DEFAULT_LIMITS, allowedVendorExtensions: [] },
+        authority: { limits: { ...DEFAULT_LIMITS, allowedVendorExtensions: [] } },
       } as unknown as Parameters<typeof createCertificateIssuer>[0]),
     ).toThrow(/ca\.allowed_vendor_extensions must include grant-id@breakglass/);
   });

@@ -145,6 +145,8 @@ describe('authority: user certificates', () => {
       },
       'CA_INVALID_OPTION',
     ],
+    ['a start of validity in the future', { notBefore: NOW + 60_000 }, 'CA_INVALID_VALIDITY'],
+    ['a start of validity that is not a whole number', { notBefore: NOW - 0.5 }, 'CA_INVALID_VALIDITY'],
   ];
   it.each(refused)('refuses %s and spends no serial', async (_name, overrides, code) => {
     const { authority, allocated } = setup();
@@ -187,6 +189,14 @@ describe('authority: user certificates', () => {
     expect(() => setup({ limits })).toThrow(TypeError);
   });
 
+  it('never backdates valid_after before notBefore, and still by the skew when notBefore is older', async () => {
+    const { authority } = setup();
+    const recent = await authority.issueUserCertificate({ ...request, notBefore: NOW - 10_000 });
+    expect(recent.certificate.validAfter).toBe(BigInt((NOW - 10_000) / 1000));
+    const old = await authority.issueUserCertificate({ ...request, notBefore: NOW - 3_600_000 });
+    expect(old.certificate.validAfter).toBe(BigInt((NOW - 60_000) / 1000));
+  });
+
   it('refuses a zero serial from the allocator', async () => {
     const { authority } = setup({ nextSerial: async () => 0 });
     expect(await asyncCodeOf(() => authority.issueUserCertificate(request))).toBe('CA_INVALID_SERIAL');
@@ -225,6 +235,74 @@ describe('authority: user certificates', () => {
     const { authority } = setup({ signers: { user: broken } });
     expect(await asyncCodeOf(() => authority.issueUserCertificate(request))).toBe('CA_SIGNER_FAILED');
   });
+});
+
+describe('authority: key ids made from the serial', () => {
+  it('calls the key id function once with the serial it allocated and puts the result in the certificate', async () => {
+    const { authority, allocated } = setup();
+    const seen: bigint[] = [];
+    const issued = await authority.issueUserCertificate({
+      ...request,
+      keyId: (serial) => {
+        seen.push(serial);
+        return `user=alice grant=r-1 serial=${serial}`;
+      },
+    });
+    expect(seen).toEqual([101n]);
+    expect(allocated).toEqual([101]);
+    expect(issued.certificate.keyId).toBe('user=alice grant=r-1 serial=101');
+    expect(parseCertificateLine(issued.line).certificate.keyId).toBe('user=alice grant=r-1 serial=101');
+  });
+
+  it('names host certificates from the serial too', async () => {
+    const { authority } = setup();
+    const issued = await authority.issueHostCertificate({
+      publicKey: fixturePublicKey('ecdsa256'),
+      principals: ['db-1'],
+      keyId: (serial) => `host db-1 serial=${serial}`,
+      ttlMs: 86_400_000,
+    });
+    expect(issued.certificate.keyId).toBe(`host db-1 serial=${issued.serial}`);
+  });
+
+  it('gives every concurrent certificate its own serial, named in its own key id', async () => {
+    const { authority } = setup();
+    const all = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        authority.issueUserCertificate({ ...request, keyId: (serial) => `k serial=${serial}` }),
+      ),
+    );
+    expect(new Set(all.map((i) => i.serial)).size).toBe(50);
+    for (const i of all) expect(i.certificate.keyId).toBe(`k serial=${i.certificate.serial}`);
+  });
+
+  it('does not call the function nor spend a serial when the request is refused', async () => {
+    const { authority, allocated } = setup();
+    const keyId = jest.fn((serial: bigint) => `k ${serial}`);
+    expect(
+      await asyncCodeOf(() => authority.issueUserCertificate({ ...request, principals: ['a,b'], keyId })),
+    ).toBe('CA_INVALID_PRINCIPAL');
+    expect(keyId).not.toHaveBeenCalled();
+    expect(allocated).toEqual([]);
+  });
+
+  it.each([
+    ['a newline', (s: bigint) => `k\n${s}`],
+    ['a quote', (s: bigint) => `k"${s}`],
+    ['an empty key id', () => ''],
+    ['257 characters', () => 'k'.repeat(257)],
+    ['something that is not a string', () => 42 as unknown as string],
+  ])(
+    'refuses a produced key id with %s: nothing is issued and the serial is never used again',
+    async (_n, keyId) => {
+      const { authority, allocated } = setup();
+      expect(await asyncCodeOf(() => authority.issueUserCertificate({ ...request, keyId }))).toBe(
+        'CA_INVALID_KEY_ID',
+      );
+      expect(allocated).toEqual([101]);
+      expect((await authority.issueUserCertificate(request)).serial).toBe(102n);
+    },
+  );
 });
 
 describe('authority: host certificates', () => {
