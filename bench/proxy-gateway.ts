@@ -131,6 +131,8 @@ async function main(dir: string): Promise<void> {
         rss: process.memoryUsage().rss,
         connections: gateway.connections().length,
         cpuMs: (cpu.user + cpu.system) / 1000,
+        userMs: cpu.user / 1000,
+        systemMs: cpu.system / 1000,
       });
     } else if (msg.cmd === 'stop') {
       void gateway

@@ -17,6 +17,11 @@ export interface BridgeOptions {
   readonly onOutput?: (chunk: Buffer) => void;
   /** The recording failed: the session must end. */
   readonly onRecordingError: (err: unknown) => void;
+  /**
+   * The user's TCP socket: corked while a burst from the host is relayed in one turn of
+   * the event loop, so its SSH packets leave in one writev instead of one write each.
+   */
+  readonly socket?: { cork(): void; uncork(): void };
 }
 
 export interface BridgeResult {
@@ -84,7 +89,17 @@ export function bridgeChannel(o: BridgeOptions): Promise<BridgeResult> {
       }, recordFailed);
     };
 
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      o.socket!.uncork();
+    };
     const fromHost = (chunk: Buffer, stderr: boolean) => {
+      if (o.socket && !corked) {
+        corked = true;
+        o.socket.cork();
+        process.nextTick(uncork);
+      }
       o.onActivity();
       traffic.bytesOut += chunk.length;
       let roomInRecording = true;

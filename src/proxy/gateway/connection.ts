@@ -67,6 +67,14 @@ export class GatewayConnection {
     return this.currentGrant;
   }
 
+  /** The user's TCP socket (ssh2 keeps it private). */
+  get socket(): { cork(): void; uncork(): void } | undefined {
+    const sock = (this.client as unknown as { _sock?: { cork?: unknown; uncork?: unknown } })._sock;
+    return sock && typeof sock.cork === 'function' && typeof sock.uncork === 'function'
+      ? (sock as { cork(): void; uncork(): void })
+      : undefined;
+  }
+
   get user(): string {
     return this.auth.candidates[0]?.grant.user ?? 'unknown';
   }

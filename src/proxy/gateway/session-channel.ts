@@ -313,6 +313,7 @@ export function handleSessionChannel(conn: GatewayConnection, accept: AcceptConn
           : {}),
         onRecordingError: (err) =>
           void conn.end(`the session can no longer be recorded: ${describeError(err)}`),
+        ...(conn.socket ? { socket: conn.socket } : {}),
       });
       observer?.end();
       release();
