@@ -18,7 +18,21 @@ export {
 } from './subject';
 export { safeReturnPath } from './return-url';
 export { requireSubject, createAuthenticator, type Auth, type Authenticator } from './authenticate';
-export { API_AUDIENCE, createApiTokens, type ApiTokens, type IssuedToken, type TokenAuth } from './tokens';
+export {
+  API_AUDIENCE,
+  DEFAULT_VERIFY_CACHE,
+  createApiTokens,
+  type ApiTokens,
+  type ApiTokensDeps,
+  type IssuedToken,
+  type TokenAuth,
+} from './tokens';
+export {
+  createVerifiedTokenCache,
+  type VerifiedClaims,
+  type VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+} from './token-cache';
 export {
   createLoginSessions,
   LOGIN_SESSIONS_NS,

@@ -5,12 +5,15 @@ import type { IdpClient } from './idp';
 import type { KeyRing } from './token-keys';
 import type { LoginSession, LoginSessions } from './login-sessions';
 import { claimsToSubject, type ClaimMapping, type Subject } from './subject';
+import { createVerifiedTokenCache, type VerifiedClaims } from './token-cache';
 import { joseToCoded } from './token-errors';
 
 /** Audience of every gateway-issued API token. */
 export const API_AUDIENCE = 'breakglass-api';
 const TOKEN_TYPE = 'at+jwt';
 const MAX_TOKEN_LENGTH = 16_384;
+/** Default reuse of a gateway token's signature and claim checks (the login is checked every time). */
+export const DEFAULT_VERIFY_CACHE = Object.freeze({ ttlMs: 5_000, maxEntries: 10_000 });
 
 export interface IssuedToken {
   readonly token: string;
@@ -51,10 +54,22 @@ export interface ApiTokensDeps {
     algorithms: readonly string[];
     mapping: ClaimMapping;
   } | null;
+  /**
+   * Reuse of the signature and claim checks of gateway tokens for a few seconds
+   * (in-process, bounded); default DEFAULT_VERIFY_CACHE, null turns it off. Whether
+   * the token's login is still live is read from the store on every request.
+   */
+  verifyCache?: { ttlMs: number; maxEntries: number } | null;
 }
 
 export function createApiTokens(deps: ApiTokensDeps): ApiTokens {
-  const verifyGateway = async (token: string): Promise<TokenAuth> => {
+  const cache =
+    deps.verifyCache === null
+      ? null
+      : createVerifiedTokenCache({ clock: deps.clock, ...(deps.verifyCache ?? DEFAULT_VERIFY_CACHE) });
+
+  /** Signature, header and claims of a gateway token (no store access beyond key lookup). */
+  const verifyGatewayClaims = async (token: string): Promise<VerifiedClaims> => {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(
@@ -81,10 +96,22 @@ export function createApiTokens(deps: ApiTokensDeps): ApiTokens {
     } catch (err) {
       throw joseToCoded(err);
     }
-    if (typeof payload.sid !== 'string')
-      throw new BreakglassError('IDENTITY_TOKEN_CLAIMS', "the token's sid claim is not a string");
-    const login = await deps.sessions.get(payload.sid);
-    if (!login || login.subject.sub !== payload.sub) {
+    for (const claim of ['sid', 'sub', 'jti'] as const) {
+      if (typeof payload[claim] !== 'string')
+        throw new BreakglassError('IDENTITY_TOKEN_CLAIMS', `the token's ${claim} claim is not a string`);
+    }
+    return {
+      sub: payload.sub as string,
+      sid: payload.sid as string,
+      jti: payload.jti as string,
+      expiresAt: payload.exp! * 1000,
+    };
+  };
+
+  /** The login behind verified claims, read from the store every time (revocation is immediate). */
+  const liveLogin = async (claims: VerifiedClaims): Promise<TokenAuth> => {
+    const login = await deps.sessions.get(claims.sid);
+    if (!login || login.subject.sub !== claims.sub) {
       throw new BreakglassError(
         'IDENTITY_TOKEN_REVOKED',
         'the login this token belongs to has ended (logged out or expired); log in again',
@@ -94,9 +121,15 @@ export function createApiTokens(deps: ApiTokensDeps): ApiTokens {
       kind: 'gateway-token',
       subject: login.subject,
       sid: login.sid,
-      jti: payload.jti,
-      expiresAt: payload.exp! * 1000,
+      jti: claims.jti,
+      expiresAt: claims.expiresAt,
     };
+  };
+
+  const verifyGateway = async (token: string): Promise<TokenAuth> => {
+    const claims = await verifyGatewayClaims(token);
+    cache?.put(token, claims);
+    return liveLogin(claims);
   };
 
   const verifyIdp = async (token: string): Promise<TokenAuth> => {
@@ -146,6 +179,8 @@ export function createApiTokens(deps: ApiTokensDeps): ApiTokens {
           `the bearer token is empty or longer than ${MAX_TOKEN_LENGTH} characters`,
         );
       }
+      const verified = cache?.get(token);
+      if (verified) return liveLogin(verified);
       const parts = token.split('.');
       if (parts.length !== 3) {
         throw new BreakglassError(

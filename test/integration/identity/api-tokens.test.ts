@@ -244,11 +244,32 @@ describe('gateway-issued API tokens', () => {
     }
   });
 
+  it('verifies in full a token that reuses the jti of one it has just accepted, and refuses it when anything differs', async () => {
+    const genuine = await gatewayToken({ jti: 'reused-jti-0123456789' });
+    expect((await me(genuine)).status).toBe(200);
+    expect((await me(genuine)).status).toBe(200); // now reused from the cache
+    const [h, , s] = genuine.split('.');
+    const cases: Array<[string, string]> = [
+      [
+        await gatewayToken({ jti: 'reused-jti-0123456789', aud: 'some-other-api' }),
+        'IDENTITY_TOKEN_AUDIENCE',
+      ],
+      [await gatewayToken({ jti: 'reused-jti-0123456789', sub: 'mallory' }), 'IDENTITY_TOKEN_REVOKED'],
+      [
+        `${h}.${base64url.encode(JSON.stringify({ ...claims(), jti: 'reused-jti-0123456789', groups: ['security'] }))}.${s}`,
+        'IDENTITY_TOKEN_SIGNATURE',
+      ],
+    ];
+    for (const [token, code] of cases) expect((await body(token)).error?.code).toBe(code);
+    expect((await me(genuine)).status).toBe(200);
+  });
+
   it('stops accepting every token of a login once it is revoked', async () => {
     const other = await gw.web.identity.sessions.create(login.subject, 'device');
     const a = await gw.web.identity.tokens.issue(other);
     const b = await gw.web.identity.tokens.issue(other);
     expect((await me(a.token)).status).toBe(200);
+    expect((await me(a.token)).status).toBe(200); // verified again within the cache TTL
     await gw.web.identity.sessions.revoke(other.sid);
     for (const t of [a, b]) expect((await body(t.token)).error?.code).toBe('IDENTITY_TOKEN_REVOKED');
   });

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../src/config';
 import { systemClock } from '../../../src/core';
-import type { DevIdpProcess } from '../../../src/identity';
+import { claimsToSubject, type DevIdpProcess } from '../../../src/identity';
 import { createSilentLogger } from '../../../src/logging';
 import { createStore, type Store } from '../../../src/store';
 import { HttpBrowser, loginThroughDevIdp, startDevIdp } from '../../helpers/dev-idp';
@@ -100,4 +100,33 @@ describe('two replicas sharing one Redis', () => {
     replay.setCookie(a.url, COOKIE, cookie);
     expect((await replay.get(`${a.url}/api/v1/me`)).status).toBe(401);
   });
+
+  it.each([
+    ['an API logout with the token itself', 'token', '198.51.100.1'],
+    ['a revocation of the login', 'revoke', '198.51.100.2'],
+  ])(
+    'refuse a token on replica B at once after %s on replica A, although B has just accepted it',
+    async (_name, how, client) => {
+      const login = await a.web.identity.sessions.create(
+        claimsToSubject({ sub: 'erin', email: 'erin@example.com' }),
+        'device',
+      );
+      const { token } = await a.web.identity.tokens.issue(login);
+      // Its own client address: the rate limit of this file is small.
+      const bearer = { authorization: `Bearer ${token}`, 'x-forwarded-for': client };
+      for (let i = 0; i < 3; i++)
+        expect((await new HttpBrowser().get(`${b.url}/api/v1/me`, bearer)).status).toBe(200);
+      if (how === 'token') {
+        const out = await new HttpBrowser().request('POST', `${a.url}/api/v1/auth/logout`, {
+          json: {},
+          headers: bearer,
+        });
+        expect(JSON.parse(out.body)).toEqual({ revoked: true });
+      } else {
+        expect(await a.web.identity.sessions.revoke(login.sid)).toBe(true);
+      }
+      const next = await new HttpBrowser().get(`${b.url}/api/v1/me`, bearer);
+      expect([next.status, JSON.parse(next.body).error.code]).toEqual([401, 'IDENTITY_TOKEN_REVOKED']);
+    },
+  );
 });
