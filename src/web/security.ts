@@ -4,6 +4,10 @@ import helmet from 'helmet';
  * Security headers. The CSP allows scripts, styles, images and connections from our
  * own origin only (no inline code anywhere); form submissions may go to our origin
  * and to the IdP (the logout form redirects to its end_session_endpoint).
+ *
+ * `'wasm-unsafe-eval'` lets the asciinema-player (served from /static) compile the
+ * WebAssembly terminal emulator bundled in its own file. It permits WebAssembly
+ * compilation only, not `eval()` or inline scripts, and no script from elsewhere.
  */
 export function securityHeaders(options: { https: boolean; formTargets: () => string[] }) {
   return helmet({
@@ -11,7 +15,7 @@ export function securityHeaders(options: { https: boolean; formTargets: () => st
       useDefaults: false,
       directives: {
         'default-src': ["'self'"],
-        'script-src': ["'self'"],
+        'script-src': ["'self'", "'wasm-unsafe-eval'"],
         'style-src': ["'self'"],
         'img-src': ["'self'", 'data:'],
         'font-src': ["'self'"],
