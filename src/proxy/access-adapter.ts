@@ -55,7 +55,7 @@ export function createAccessGrantDirectory(deps: {
   };
   return {
     async grantsFor(certificate: Certificate) {
-      const id = grantIdFromExtensions(certificate.extensions.map((e) => e.name));
+      const id = grantIdFromExtensions(certificate.extensions);
       if (!id) return [];
       const g = await get(id);
       return g ? [g] : [];

@@ -130,6 +130,7 @@ export class GatewayConnection {
       grantId: c.grant.id,
       sessionId: this.id,
       login: c.grant.login,
+      grantStartsAt: c.grant.startsAt,
       grantEndsAt: c.grant.endsAt,
       constraints: c.grant.constraints,
     });

@@ -22,7 +22,8 @@ export interface UpstreamCertificateRequest {
   /** The connection ("session" of the key id): host logs name it, recordings start with it. */
   readonly sessionId: string;
   readonly login: string;
-  /** End of the grant (ms); the certificate never outlives it. */
+  /** The grant's window (ms): the certificate lies inside it. */
+  readonly grantStartsAt: number;
   readonly grantEndsAt: number;
   readonly constraints: Pick<
     Constraints,
@@ -76,28 +77,29 @@ export function upstreamExtensions(c: UpstreamCertificateRequest['constraints'])
 
 /**
  * Mints per-session upstream certificates through the CA's authority (validation,
- * signing and the re-check after signing are the CA's). The serial is allocated first so
- * the key id can name it; the authority then uses exactly that serial.
+ * signing and the re-check after signing are the CA's; the key id names the serial the
+ * authority allocates).
  */
 export function createUpstreamIssuer(deps: UpstreamIssuerDeps): UpstreamIssuer {
   if (!(deps.ttlMs > 0)) throw new TypeError('upstream certificate TTL must be positive');
+  const authority = createAuthority({
+    signers: { 'host-access': deps.signer },
+    nextSerial: deps.nextSerial,
+    clock: deps.clock,
+    random: deps.random,
+    ...(deps.limits ? { limits: deps.limits } : {}),
+  });
   return {
     async issue(req) {
-      const serial = BigInt(await deps.nextSerial());
-      const authority = createAuthority({
-        signers: { 'host-access': deps.signer },
-        nextSerial: () => Promise.resolve(serial),
-        clock: deps.clock,
-        random: deps.random,
-        ...(deps.limits ? { limits: deps.limits } : {}),
-      });
       const { privateKey, publicKey } = generateKeyPair('ed25519');
       const notAfter = Math.min(req.grantEndsAt, deps.clock.now() + deps.ttlMs);
       const certificate = await authority.issueUserCertificate({
         ca: 'host-access',
         publicKey,
         principals: [req.login],
-        keyId: upstreamKeyId({ user: req.user, grantId: req.grantId, sessionId: req.sessionId, serial }),
+        keyId: (serial) =>
+          upstreamKeyId({ user: req.user, grantId: req.grantId, sessionId: req.sessionId, serial }),
+        notBefore: req.grantStartsAt,
         notAfter,
         ...(deps.sourceAddress && deps.sourceAddress.length > 0 ? { sourceAddress: deps.sourceAddress } : {}),
         ...(req.constraints.forceCommand !== undefined ? { forceCommand: req.constraints.forceCommand } : {}),
