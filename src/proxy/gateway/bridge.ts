@@ -22,6 +22,8 @@ export interface BridgeOptions {
    * the event loop, so its SSH packets leave in one writev instead of one write each.
    */
   readonly socket?: { cork(): void; uncork(): void };
+  /** Whether the user's channel closed before the bridge was set up. */
+  readonly closed?: () => boolean;
 }
 
 export interface BridgeResult {
@@ -60,6 +62,12 @@ export function bridgeChannel(o: BridgeOptions): Promise<BridgeResult> {
   const traffic = recorder.traffic;
   const record = o.recordStreams !== false;
   return new Promise<BridgeResult>((resolve) => {
+    // A broken channel ends in 'close' on both sides; its error must not crash the gateway.
+    const ignore = () => undefined;
+    up.on('error', ignore);
+    up.stderr.on('error', ignore);
+    down.on('error', ignore);
+    down.stderr.on('error', ignore);
     let raw: RawExit | undefined;
     let downBlocked = false;
     let recordBlocked = false;
@@ -196,6 +204,11 @@ export function bridgeChannel(o: BridgeOptions): Promise<BridgeResult> {
       if (!upClosed) up.close();
       finish('client');
     });
+    if (o.closed?.()) {
+      up.close();
+      finish('client');
+      return;
+    }
     // The user's channel may have been paused (target menu) or have data waiting since it was accepted.
     down.resume();
   });

@@ -229,6 +229,10 @@ export function handleSessionChannel(conn: GatewayConnection, accept: AcceptConn
   async function run(kind: Kind, down: ServerChannel, asked: string | undefined): Promise<void> {
     const pty = req.pty !== undefined;
     down.on('error', () => undefined);
+    // The user may close the channel (or the connection may end) while the host is reached.
+    let closed = false;
+    down.once('close', () => (closed = true));
+    const gone = () => closed || conn.ended;
     try {
       if (!conn.chosen) {
         if (kind === 'shell' && pty && conn.auth.candidates.length > 0) {
@@ -274,6 +278,11 @@ export function handleSessionChannel(conn: GatewayConnection, accept: AcceptConn
       const effectiveKind: Kind =
         conn.auth.options.forceCommand !== undefined && kind === 'shell' ? 'exec' : kind;
       up = await openUpstreamChannel(client, effectiveKind, runCommand, req, grant.constraints);
+      if (gone()) {
+        up.close();
+        await recorder.end({ reason: 'closed before the host answered' });
+        return;
+      }
       for (const notice of conn.notices.splice(0))
         down.stderr.write(`breakglass: ${notice}${pty ? '\r\n' : '\n'}`);
       const info = {
@@ -314,6 +323,7 @@ export function handleSessionChannel(conn: GatewayConnection, accept: AcceptConn
         onRecordingError: (err) =>
           void conn.end(`the session can no longer be recorded: ${describeError(err)}`),
         ...(conn.socket ? { socket: conn.socket } : {}),
+        closed: () => closed,
       });
       observer?.end();
       release();
