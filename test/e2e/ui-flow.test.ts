@@ -173,6 +173,9 @@ describe('an approver', () => {
     ])
       expect(text).toContain(fact);
     await b.screenshot(page, 'review-detail', { docs: true });
+    // The requester is looking at the pending request meanwhile.
+    await pages.alice.goto(`${ui.url}/requests/${state.request}`);
+    expect(await pages.alice.locator('.badge-pending').count()).toBe(1);
     await page.fill('#comment', 'Go ahead; post the findings in INC-4242');
     await page.click('button[value=approve]');
     await page.waitForURL(`**/requests/${state.request}`);
@@ -195,9 +198,9 @@ describe('an approver', () => {
 describe('the admin, once approved', () => {
   it('sees the grant with time left, issues a certificate and downloads it', async () => {
     const page = pages.alice;
-    // The pending page notices the approval by itself.
-    await page.goto(`${ui.url}/requests/${state.request}`);
-    await page.waitForSelector('.badge-active');
+    // The pending page notices the approval by itself (no reload by the test).
+    await page.waitForSelector('.badge-active', { timeout: 15_000 });
+    expect(await page.textContent('#summary')).toContain('Access granted');
     await open('alice', '/dashboard');
     expect(await page.textContent('#grants + .table-wrap')).toMatch(/\d+m( \d+s)? left/);
     await b.screenshot(page, 'dashboard', { docs: true });
@@ -247,6 +250,16 @@ describe('the admin, once approved', () => {
     const done = await pty.closed;
     expect(pty.output()).toContain('disk-42');
     expect(done).toBe(0);
+    const upload = join(keys.path, 'findings.txt');
+    writeFileSync(upload, 'var is full of logs\n');
+    const batch = join(keys.path, 'sftp-batch');
+    writeFileSync(batch, `put ${upload} /tmp/bg-e2e-findings.txt\nrm /tmp/bg-e2e-findings.txt\n`);
+    const sftp = await new Promise<number | null>((resolve) =>
+      spawn('sftp', ['-F', sshConfig, '-o', 'BatchMode=yes', '-b', batch, 'breakglass-demo'], {
+        stdio: 'ignore',
+      }).on('close', resolve),
+    );
+    expect(sftp).toBe(0);
   });
 });
 
@@ -272,22 +285,29 @@ describe('a security reviewer', () => {
     live.child.stdin.destroy();
   });
 
-  it('finds the admin’s sessions, plays one with its command markers, and reads the exec details', async () => {
+  it('finds the admin’s sessions, plays one with its command markers, and reads the exec and sftp details', async () => {
     const page = await open('carol', '/sessions?user=alice&state=ended');
     const rows = page.locator('tbody tr');
-    expect(await rows.count()).toBe(3);
+    expect(await rows.count()).toBe(4);
     await b.screenshot(page, 'sessions', { docs: true });
     const ids = await page
       .locator('tbody a:has-text("Play")')
       .evaluateAll((as) => as.map((a) => a.getAttribute('href')!.split('/').pop()!));
     const texts = await rows.allTextContents();
     state.exec = ids[texts.findIndex((t) => t.includes('exec'))];
+    const sftpSession = ids[texts.findIndex((t) => t.includes('sftp'))];
     state.pty = ids.find((id, i) => texts[i]!.includes('shell') && id !== state.live);
     expect(state.exec && state.pty).toBeTruthy();
 
     await open('carol', `/sessions/${state.exec}`);
     expect(await page.textContent('.exec-output')).toBe('exec-42\nLinux\n');
     expect(await page.textContent('aside')).toContain('intact');
+
+    await open('carol', `/sessions/${sftpSession}`);
+    const ops = await page.locator('tbody td:nth-child(2)').allTextContents();
+    expect(ops.join('\n')).toMatch(/write \/tmp\/bg-e2e-findings\.txt/);
+    expect(ops.join('\n')).toMatch(/remove \/tmp\/bg-e2e-findings\.txt/);
+    await b.screenshot(page, 'session-sftp');
 
     await open('carol', `/sessions/${state.pty}`);
     await page.waitForSelector('#player .ap-player');
@@ -314,6 +334,9 @@ describe('a security reviewer', () => {
     expect(progress[0]).toBe(progress[1]);
     expect(await page.textContent('#search-progress-text')).toMatch(/Done: \d+ match/);
     await b.screenshot(page, 'search', { docs: true });
+    // Without script the same search runs on the server and the page comes back with the matches.
+    const plain = await page.request.get(`${ui.url}/search?q=disk-42&run=1`);
+    expect(await plain.text()).toContain(`href="/sessions/${state.pty}?t=`);
     const jump = page.locator(`#search-results a[href^="/sessions/${state.pty}?t="]`).first();
     const t = Number(new URL((await jump.getAttribute('href'))!, ui.url).searchParams.get('t'));
     await jump.click();
@@ -333,7 +356,7 @@ describe('a security reviewer', () => {
     await b.screenshot(page, 'audit', { docs: true });
     await open('carol', '/audit?type=session.ended');
     const types = await page.locator('tbody td:nth-child(3)').allTextContents();
-    expect(types.length).toBe(3);
+    expect(types.length).toBe(4);
     expect(new Set(types)).toEqual(new Set(['session.ended']));
   });
 
