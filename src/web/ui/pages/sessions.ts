@@ -258,19 +258,21 @@ export function sessionView(d: {
   if (digest && s.state !== 'live' && s.kind === 'sftp') {
     // sftp moves files, not terminal output: its operations are the record.
     const ops = digest.markers.filter((m) => m.label.startsWith('sftp '));
-    main.push(html`<h2>File operations</h2>
-      ${table(
-        ['At', 'Operation'],
-        ops.map(
-          (m) =>
-            html`<tr>
-              <td class="nowrap">${formatOffset(m.time)}</td>
-              <td><code>${m.label.replace(/^sftp /, '')}</code></td>
-            </tr>`,
-        ),
-        'No file was read or written.',
-        'File operations',
-      )}`);
+    main.push(
+      html`<h2>File operations</h2>
+        ${table(
+          ['At', 'Operation'],
+          ops.map(
+            (m) =>
+              html`<tr>
+                <td class="nowrap">${formatOffset(m.time)}</td>
+                <td><code>${m.label.replace(/^sftp /, '')}</code></td>
+              </tr>`,
+          ),
+          'No file was read or written.',
+          'File operations',
+        )}`,
+    );
   } else if (digest && s.state !== 'live') {
     main.push(
       html`<h2>Playback</h2>
