@@ -143,12 +143,14 @@ export function createApp(deps: AppDeps): Express {
       name: 'login',
       max: config.identity.rate_limits.login.max,
       windowMs: config.identity.rate_limits.login.window,
+      clock,
     }),
     api: rateLimit({
       store: deps.store,
       name: 'api',
       max: config.identity.rate_limits.api.max,
       windowMs: config.identity.rate_limits.api.window,
+      clock,
     }),
   };
 
