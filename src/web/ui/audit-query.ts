@@ -87,13 +87,16 @@ export interface ChainStatus {
 
 /**
  * Verifies the whole stored chain (hashes, links, checkpoint signatures with this node's
- * audit key). The result is kept until the log grows, so reloading the page is cheap.
+ * audit key). The result is kept until the log grows (and for at least `minIntervalMs`),
+ * so reloading the page is cheap; the page says when it was checked and up to which entry.
  */
 export function createChainChecker(deps: {
   store: Pick<Store, 'readLog' | 'head'>;
   audit: Pick<AuditLog, 'publicKey'>;
   logId: string;
   clock: { now(): number };
+  /** Shortest time between two verifications of a growing log (default 10 s). */
+  minIntervalMs?: number;
 }) {
   let last: ChainStatus | null = null;
   let running: Promise<ChainStatus> | null = null;
@@ -101,6 +104,8 @@ export function createChainChecker(deps: {
   const run = async (): Promise<ChainStatus> => {
     const head = await deps.store.head(log);
     if (last && last.headSeq === head.seq) return last;
+    // A busy log changes all the time: verify it again at most every few seconds.
+    if (last && deps.clock.now() - last.checkedAt < (deps.minIntervalMs ?? 10_000)) return last;
     const jwk = deps.audit.publicKey();
     const keys = new Map([[jwk.kid, createPublicKey({ key: { ...jwk }, format: 'jwk' })]]);
     const verifier = createVerifier({ keys, logId: deps.logId });

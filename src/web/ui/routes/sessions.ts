@@ -184,7 +184,8 @@ export function sessionPages(ctx: UiContext, deps: UiDeps): Router {
     const g = gateway();
     let started = false;
     const ac = new AbortController();
-    req.on('close', () => ac.abort());
+    // The response closes when the browser goes away (the request may count as done long before).
+    res.on('close', () => ac.abort());
     const heartbeat = setInterval(() => started && res.write(': keep-alive\n\n'), 15_000);
     try {
       const id = sessionId(req);
@@ -340,7 +341,8 @@ export function sessionPages(ctx: UiContext, deps: UiDeps): Router {
   router.get('/search/stream', watchers, async (req: Request, res: Response, next: NextFunction) => {
     const f = searchFilters(req);
     const ac = new AbortController();
-    req.on('close', () => ac.abort());
+    // The response closes when the browser goes away (the request may count as done long before).
+    res.on('close', () => ac.abort());
     if (!f.q) return next(new BreakglassError('BAD_REQUEST', 'give the text to search for (q)'));
     res.status(200).type('application/x-ndjson');
     res.setHeader('X-Accel-Buffering', 'no');
