@@ -425,17 +425,23 @@ describe('pages hidden from a role', () => {
 
 describe('every page', () => {
   it('works on a phone-sized screen without sideways scrolling', async () => {
-    const phone = await (await b.newPerson({ phone: true })).newPage();
-    await loginAs(phone, ui.url, 'carol');
-    for (const [path, name] of [
-      ['/dashboard', 'phone-dashboard'],
-      [`/sessions/${state.pty}`, 'phone-session'],
-      ['/audit', 'phone-audit'],
-    ] as const) {
-      await phone.goto(`${ui.url}${path}`);
-      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect({ path, overflow }).toEqual({ path, overflow: 0 });
-      await b.screenshot(phone, name);
+    const visits: Array<[Person, string, string]> = [
+      ['carol', '/dashboard', 'phone-dashboard'],
+      ['carol', `/sessions/${state.pty}`, 'phone-session'],
+      ['carol', '/sessions', 'phone-sessions'],
+      ['carol', '/audit', 'phone-audit'],
+      ['alice', '/requests/new?host=demo', 'phone-request-form'],
+      ['alice', `/grants/${state.request}`, 'phone-grant'],
+    ];
+    for (const who of ['carol', 'alice'] as const) {
+      const phone = await (await b.newPerson({ phone: true })).newPage();
+      await loginAs(phone, ui.url, who);
+      for (const [, path, name] of visits.filter(([p]) => p === who)) {
+        await phone.goto(`${ui.url}${path}`);
+        const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect({ path, overflow }).toEqual({ path, overflow: 0 });
+        await b.screenshot(phone, name);
+      }
     }
   });
 

@@ -126,7 +126,10 @@ export async function scanSessions(
           p.ended = {
             at: Date.parse(e.time),
             reason: str(e.data.reason) ?? '',
-            ...(str(e.data.exit_status) !== undefined ? { exitStatus: str(e.data.exit_status)! } : {}),
+            // The gateway writes `none` when the session ended without an exit status (killed, dropped).
+            ...(str(e.data.exit_status) !== undefined && e.data.exit_status !== 'none'
+              ? { exitStatus: str(e.data.exit_status)! }
+              : {}),
             ...(num(e.data.duration_ms) !== undefined ? { durationMs: num(e.data.duration_ms)! } : {}),
             ...(num(e.data.bytes_in) !== undefined ? { bytesIn: num(e.data.bytes_in)! } : {}),
             ...(num(e.data.bytes_out) !== undefined ? { bytesOut: num(e.data.bytes_out)! } : {}),
