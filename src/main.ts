@@ -133,6 +133,7 @@ export async function startBreakglass(
       clock,
       random,
       limits: caLimits(config.ca),
+      verifyAfterSign: config.ca.verify_after_sign,
     });
 
     let publicUrl = '';
@@ -142,7 +143,6 @@ export async function startBreakglass(
       audit,
       policy,
       authority,
-      userSigner: keystore.signer('user'),
       config: config.access,
       clock,
       random,
