@@ -3,7 +3,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, loginAs, unlabelledFields, type TestBrowser } from '../helpers/browser';
+import {
+  launchBrowser,
+  loginAs,
+  mangledAttributes,
+  unlabelledFields,
+  type TestBrowser,
+} from '../helpers/browser';
 import { generateKey, listCertificate } from '../helpers/ssh-keygen';
 import { tmpDir } from '../helpers/tmp';
 import { DEMO_LOGIN, startUiStack, type UiStack } from './ui-stack';
@@ -29,6 +35,7 @@ async function open(who: Person, path: string): Promise<Page> {
   const res = await page.goto(`${ui.url}${path}`);
   expect(res?.status()).toBeLessThan(400);
   expect(await unlabelledFields(page)).toEqual([]);
+  expect(await mangledAttributes(page)).toEqual([]);
   return page;
 }
 
@@ -215,6 +222,7 @@ describe('the admin, once approved', () => {
     ]);
     const certPath = join(keys.path, 'id_ed25519-cert.pub');
     await download.saveAs(certPath);
+    expect(await page.$eval('#certificate', (pre) => getComputedStyle(pre).whiteSpace)).toBe('pre-wrap');
     const listing = listCertificate(certPath);
     expect(listing.principals).toEqual([DEMO_LOGIN]);
     expect(listing.type).toContain('user certificate');

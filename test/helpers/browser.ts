@@ -123,3 +123,14 @@ export function unlabelledFields(page: Page): Promise<string[]> {
       .map((el) => el.outerHTML.slice(0, 160)),
   );
 }
+
+/** Attributes whose value starts with a quote: markup escaped into an attribute by mistake. */
+export function mangledAttributes(page: Page): Promise<string[]> {
+  return page.$$eval('*', (els) =>
+    els.flatMap((el) =>
+      Array.from({ length: el.attributes.length }, (_, i) => el.attributes.item(i)!)
+        .filter((a) => a.value.startsWith('"'))
+        .map((a) => `${el.tagName} ${a.name}=${a.value}`),
+    ),
+  );
+}

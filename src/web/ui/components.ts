@@ -113,7 +113,7 @@ export function snippet(
     <pre
       id="${id}"
       aria-labelledby="${id}-title"
-      ${opts.wrap ? ' class="wrap"' : ''}
+      ${opts.wrap ? html` class="wrap"` : ''}
     ><code>${text}</code></pre>
     ${hint ? html`<p class="hint">${hint}</p>` : ''}
   </div>`;

@@ -23,7 +23,7 @@ export function formatUtc(time: number | string, opts: { seconds?: boolean } = {
 export function timeEl(time: number | string | null | undefined, opts: { seconds?: boolean } = {}): SafeHtml {
   if (time === null || time === undefined) return html`<span class="muted">—</span>`;
   const iso = new Date(time).toISOString();
-  return html`<time datetime="${iso}" data-local${opts.seconds ? '="seconds"' : ''}
+  return html`<time datetime="${iso}" data-local${opts.seconds ? html`="seconds"` : ''}
     >${formatUtc(iso, opts)}</time
   >`;
 }

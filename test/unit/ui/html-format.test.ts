@@ -57,6 +57,7 @@ describe('time formatting', () => {
     expect(timeEl(Date.UTC(2026, 0, 31, 13, 45)).value.replace(/\s+>/g, '>')).toBe(
       '<time datetime="2026-01-31T13:45:00.000Z" data-local>2026-01-31 13:45 UTC</time>',
     );
+    expect(timeEl(0, { seconds: true }).value).toContain('data-local="seconds"');
     expect(timeEl(null).value).toContain('—');
   });
 

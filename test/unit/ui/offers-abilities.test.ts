@@ -5,6 +5,7 @@ import { createSilentLogger } from '../../../src/logging';
 import { createPolicyStore, type Host, type PolicyStore } from '../../../src/policy';
 import { abilitiesOf, policySubject } from '../../../src/web/ui/abilities';
 import { candidateLogins, hostOffer, searchHosts } from '../../../src/web/ui/offers';
+import { snippet } from '../../../src/web/ui/components';
 import { connectionSnippets, keyFileFor } from '../../../src/web/ui/pages/grant';
 
 const clock = createFakeClock(Date.UTC(2026, 0, 1));
@@ -156,5 +157,14 @@ describe('connection snippets', () => {
     [null, '~/.ssh/id_ed25519'],
   ])('key file for %s', (line, file) => {
     expect(keyFileFor(line)).toBe(file);
+  });
+});
+
+describe('copy-ready snippets', () => {
+  it('wrap long lines when asked (certificates, commands)', () => {
+    expect(snippet('c', 'Certificate', 'ssh-ed25519-cert AAAA', undefined, { wrap: true }).value).toContain(
+      'class="wrap"',
+    );
+    expect(snippet('c', 'Config', 'Host x').value).not.toContain('wrap');
   });
 });

@@ -28,13 +28,13 @@ function subnav(current: 'queue' | 'emergency', counts: { emergency: number }): 
     <a
       href="/reviews"
       class="button ${current === 'queue' ? '' : 'button-secondary'}"
-      ${current === 'queue' ? ' aria-current="page"' : ''}
+      ${current === 'queue' ? html` aria-current="page"` : ''}
       >Access requests</a
     >
     <a
       href="/reviews/emergency"
       class="button ${current === 'emergency' ? '' : 'button-secondary'}"
-      ${current === 'emergency' ? ' aria-current="page"' : ''}
+      ${current === 'emergency' ? html` aria-current="page"` : ''}
       >Emergency sign-off (${counts.emergency})</a
     >
   </nav>`;
