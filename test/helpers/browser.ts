@@ -13,7 +13,10 @@ export interface TestBrowser {
   readonly browser: Browser;
   /** A fresh context (own cookies) per person. */
   newPerson(opts?: { phone?: boolean }): Promise<BrowserContext>;
-  /** Saves a full-page screenshot as artifacts/screenshots/NAME.png (and docs/screenshots/NAME.png with `docs`). */
+  /**
+   * Saves a full-page screenshot as artifacts/screenshots/NAME.png; with `docs`, also as
+   * docs/screenshots/NAME.png when that is missing or UPDATE_DOCS_SCREENSHOTS=1.
+   */
   screenshot(page: Page, name: string, opts?: { docs?: boolean }): Promise<string>;
   /** Console errors and CSP violations seen on any page so far. */
   readonly problems: string[];
@@ -73,9 +76,11 @@ export async function launchBrowser(): Promise<TestBrowser> {
     async screenshot(page, name, opts = {}) {
       const path = join(SCREENSHOT_DIR, `${name}.png`);
       await page.screenshot({ path, fullPage: true });
-      if (opts.docs) {
+      // The README's copies change only when asked (or when missing), so a test run leaves the tree clean.
+      const docsCopy = join(DOCS_SCREENSHOT_DIR, `${name}.png`);
+      if (opts.docs && (process.env.UPDATE_DOCS_SCREENSHOTS === '1' || !existsSync(docsCopy))) {
         mkdirSync(DOCS_SCREENSHOT_DIR, { recursive: true });
-        copyFileSync(path, join(DOCS_SCREENSHOT_DIR, `${name}.png`));
+        copyFileSync(path, docsCopy);
       }
       return path;
     },
