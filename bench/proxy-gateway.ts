@@ -36,7 +36,13 @@ async function main(dir: string): Promise<void> {
     overrides: {
       data_dir: join(dir, 'data'),
       certs_dir: join(dir, 'certs'),
-      proxy: { port: 0, max_connections: 10_000 },
+      proxy: {
+        port: 0,
+        max_connections: 10_000,
+        ...(process.env.BENCH_SEMI_SPACE_MB
+          ? { semi_space_mb: Number(process.env.BENCH_SEMI_SPACE_MB) }
+          : {}),
+      },
     },
   });
   const logger = createSilentLogger();
@@ -127,8 +133,10 @@ async function main(dir: string): Promise<void> {
       gc();
       gc();
       const cpu = process.cpuUsage();
+      const mem = process.memoryUsage();
       process.send!({
-        rss: process.memoryUsage().rss,
+        rss: mem.rss,
+        heap: mem.heapUsed + mem.external,
         connections: gateway.connections().length,
         cpuMs: (cpu.user + cpu.system) / 1000,
         userMs: cpu.user / 1000,

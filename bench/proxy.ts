@@ -161,7 +161,7 @@ async function idleMemory(
   gateway: ChildProcess,
   sessions: number,
 ): Promise<void> {
-  const before = await ask<{ rss: number }>(gateway, { cmd: 'rss' });
+  const before = await ask<{ rss: number; heap: number }>(gateway, { cmd: 'rss' });
   const clients: ChildProcess[] = [];
   try {
     for (let i = 0; i < sessions; i++) {
@@ -177,12 +177,14 @@ async function idleMemory(
       await new Promise((r) => setTimeout(r, 500));
     }
     await new Promise((r) => setTimeout(r, 3000)); // shells started, recordings flushed
-    const after = await ask<{ rss: number; connections: number }>(gateway, { cmd: 'rss' });
+    const after = await ask<{ rss: number; heap: number; connections: number }>(gateway, { cmd: 'rss' });
     const per = (after.rss - before.rss) / after.connections / 1_048_576;
+    const perHeap = (after.heap - before.heap) / after.connections / 1_048_576;
     ctx.note(
       `${after.connections} idle pty sessions open; gateway RSS ${(before.rss / 1_048_576).toFixed(1)} MB before, ${(after.rss / 1_048_576).toFixed(1)} MB after`,
     );
     ctx.figure('resident memory per idle session (target < 2 MB)', per, 'MB');
+    ctx.figure('JS heap + external memory per idle session', perHeap, 'MB');
   } finally {
     for (const c of clients) c.kill('SIGTERM');
     await Promise.all(clients.map((c) => (c.exitCode === null ? once(c, 'close') : undefined)));
@@ -321,9 +323,10 @@ export const benchmark: Benchmark = async (ctx) => {
       ].join('\n'),
     );
 
+    // Memory first, in a fresh gateway process (the streams would leave freed pages in its RSS).
+    if (parts.has('memory')) await idleMemory(ctx, config, gateway, sessions);
     if (parts.has('throughput')) await throughput(ctx, config, gateway, { mb, bytes, runs, hosts });
     if (parts.has('latency')) await latency(ctx, config, keystrokes);
-    if (parts.has('memory')) await idleMemory(ctx, config, gateway, sessions);
     gateway.send({ cmd: 'stop' });
     await once(gateway, 'exit');
   } finally {

@@ -129,6 +129,15 @@ export const proxySection = z
       .describe(
         'Ciphers the gateway offers to users. OpenSSH clients pick the first of their own list the gateway offers, so offering only AES-GCM (hardware-accelerated) keeps the gateway fast; add `chacha20-poly1305@openssh.com` or `aes128-ctr` for clients without AES-GCM.',
       ),
+    semi_space_mb: z
+      .number()
+      .int()
+      .min(0)
+      .max(512)
+      .default(64)
+      .describe(
+        "V8's young-generation semi-space size (MB) set when the gateway starts. Relayed and recorded bytes are short-lived garbage; a larger young generation means fewer collections (about a quarter less gateway CPU per byte streamed, measured), for up to about three times this much more memory under load. 0 leaves Node's default.",
+      ),
     upstream: upstreamSection.prefault({}),
     live: liveSection.prefault({}),
   })

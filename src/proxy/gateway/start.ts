@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { isAbsolute, join } from 'node:path';
 import type { AuditLog } from '../../audit';
 import type { Certificate, CertificateLimits, PublicKey, Signer } from '../../ca';
@@ -81,6 +82,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const r = config.recording;
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? systemRandom;
+  if (p.semi_space_mb > 0) {
+    // Process-wide: the data path makes short-lived buffers at line rate (see proxy.semi_space_mb).
+    setFlagsFromString(`--max-semi-space-size=${p.semi_space_mb}`);
+  }
   const hostKey = loadOrCreateGatewayHostKey({ dir: config.certs_dir, file: p.host_key_file, random });
   if (hostKey.created)
     logger.info('gateway host key created', { path: hostKey.path, fingerprint: hostKey.fingerprint });
