@@ -188,6 +188,14 @@ async function idleMemory(
   } finally {
     for (const c of clients) c.kill('SIGTERM');
     await Promise.all(clients.map((c) => (c.exitCode === null ? once(c, 'close') : undefined)));
+    // Let the gateway seal and audit the ended sessions before anything else is measured.
+    const deadline = Date.now() + 60_000;
+    while (
+      Date.now() < deadline &&
+      (await ask<{ connections: number }>(gateway, { cmd: 'rss' })).connections > 0
+    )
+      await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 2000));
   }
 }
 
