@@ -121,7 +121,7 @@ export interface GatewayStack {
 }
 
 export async function startGatewayStack(
-  opts: { proxy?: Record<string, unknown>; recording?: Record<string, unknown> } = {},
+  opts: { proxy?: Record<string, unknown>; recording?: Record<string, unknown>; redisUrl?: string } = {},
 ): Promise<GatewayStack> {
   const tmp = tmpDir('bg-gw-');
   const dir = tmp.path;
@@ -129,7 +129,9 @@ export async function startGatewayStack(
     overrides: {
       data_dir: join(dir, 'data'),
       certs_dir: join(dir, 'certs'),
-      store: { embedded: { fsync: false } },
+      store: opts.redisUrl
+        ? { driver: 'redis', redis: { url: opts.redisUrl } }
+        : { embedded: { fsync: false } },
       proxy: { port: 0, enforce_interval: '100ms', recheck_interval: '1s', ...opts.proxy },
       recording: { ...opts.recording },
     },
