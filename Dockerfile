@@ -17,6 +17,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends openssh-client 
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web UI's stylesheet, script and icon are read from src/web/public at start-up.
+COPY --from=build /app/src/web/public ./src/web/public
 COPY package.json ./
 COPY bin ./bin
 COPY policies ./policies

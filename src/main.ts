@@ -11,7 +11,10 @@ import { createMetrics, recordBuildInfo, type Metrics } from './metrics';
 import { createPolicyStore, limitsFromConfig as policyLimits, type PolicyStore } from './policy';
 import { sshNativeCryptoLoaded } from './ssh-native';
 import { createStore, type Store } from './store';
+import { startDemoHost, type DemoHost } from './devhost';
+import { startNodeGateway, type Gateway } from './proxy';
 import { accessRoutes, createWebServer, type WebServer } from './web';
+import { uiRouters, viewOfGateway } from './web/ui';
 
 /** A running Breakglass node: the composition root's handle. */
 export interface Breakglass {
@@ -23,12 +26,18 @@ export interface Breakglass {
   readonly access: Access;
   readonly web: WebServer;
   readonly metrics: Metrics;
+  /** The SSH gateway, null when `proxy.enabled` is false. */
+  readonly gateway: Gateway | null;
+  /** The quick start's demo host, when it runs. */
+  readonly demoHost: DemoHost | null;
   /** Reloads the policy (what SIGHUP does); a bad policy is refused and audited. */
   reloadPolicy(trigger: string): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
+  /** Quick start: run the demo host (a local sshd trusting the host-access CA) when sshd is installed. */
+  demoHost?: boolean;
   logger?: Logger;
   clock?: Clock;
   random?: Random;
@@ -138,6 +147,7 @@ export async function startBreakglass(
 
     let publicUrl = '';
     const krlFile = config.access.krl_file;
+    const krlPath = krlFile ? (isAbsolute(krlFile) ? krlFile : resolve(config.data_dir, krlFile)) : null;
     const access = createAccess({
       store,
       audit,
@@ -149,10 +159,11 @@ export async function startBreakglass(
       logger: logger.child({ component: 'access' }),
       publicUrl: () => publicUrl,
       hasEvent: isEventType,
-      ...(krlFile ? { krlFile: isAbsolute(krlFile) ? krlFile : resolve(config.data_dir, krlFile) } : {}),
+      ...(krlPath ? { krlFile: krlPath } : {}),
     });
     cleanups.push(() => access.close());
 
+    let gateway: Gateway | null = null;
     const web = await createWebServer({
       config,
       logger,
@@ -163,16 +174,60 @@ export async function startBreakglass(
       random,
       version: VERSION,
       apiRoutes: accessRoutes({ access, policy, maxReasonLength: config.access.max_reason_length, clock }),
+      uiRouters: uiRouters({
+        access,
+        policy,
+        audit,
+        store,
+        config,
+        clock,
+        logger,
+        gateway: () => (gateway ? viewOfGateway(gateway, config.proxy, publicUrl) : null),
+      }),
     });
     cleanups.push(() => web.close());
     publicUrl = web.url;
     await access.start();
+
+    let demoHost: DemoHost | null = null;
+    const demoEntry = options.demoHost ? policy.inventory().get('demo') : undefined;
+    if (options.demoHost && (!demoEntry || !krlPath)) {
+      logger.warn('no demo host: the inventory has no host named demo, or access.krl_file is unset');
+    } else if (demoEntry && krlPath) {
+      try {
+        demoHost = await startDemoHost({ host: demoEntry, authority, krlFile: krlPath, logger, random });
+      } catch (err) {
+        logger.warn('the demo host did not start; the rest of Breakglass runs without it', { err });
+      }
+      if (demoHost) cleanups.push(() => demoHost!.stop());
+    }
+
+    if (config.proxy.enabled) {
+      const demo = demoHost;
+      gateway = await startNodeGateway({
+        config,
+        store,
+        audit,
+        access,
+        policy,
+        authority,
+        hostAccessSigner: keystore.signer('host-access'),
+        ...(demo ? { hostCertificates: (name: string) => (name === demo.name ? [demo.hostCertificate] : []) } : {}),
+        logger: logger.child({ component: 'gateway' }),
+        clock,
+        random,
+      });
+      const started = gateway;
+      cleanups.push(() => started.close());
+    }
     const { url } = await web.listen();
     logger.info('breakglass started', {
       version: VERSION,
       url,
       store: store.driver,
       policy: policy.version,
+      gateway: gateway ? `${gateway.address.host}:${gateway.address.port}` : 'off',
+      demoHost: demoHost ? `${demoHost.address}:${demoHost.port}` : 'off',
       sshNativeCrypto: nativeCrypto,
     });
 
@@ -186,6 +241,8 @@ export async function startBreakglass(
       access,
       web,
       metrics,
+      gateway,
+      demoHost,
       reloadPolicy: async (trigger) => {
         await policy.reload(trigger);
       },

@@ -92,6 +92,10 @@ export const EVENT_TYPES = {
     doc: 'A session ended; its recording hash and size are sealed into the chain.',
     fields: { session_id: 'id', recording_sha256: 'sha256', recording_size: 'int', reason: 'text' },
   },
+  'session.sftp': {
+    doc: 'A file operation in an sftp or scp session (path, bytes, outcome).',
+    fields: { session_id: 'id', op: 'id', path: 'text' },
+  },
   'policy.loaded': {
     doc: 'A policy set was loaded and is in force.',
     fields: { version: 'id', sha256: 'sha256' },

@@ -25,6 +25,8 @@ export interface NodeGatewayDeps {
   readonly authority: Pick<Authority, 'publicKey'>;
   /** `keystore.signer('host-access')`. */
   readonly hostAccessSigner: Signer;
+  /** Host certificates on file per host name (e.g. the quick start's demo host). */
+  readonly hostCertificates?: (hostName: string) => readonly string[];
   readonly logger: Logger;
   readonly clock: Clock;
   readonly random: Random;
@@ -57,6 +59,7 @@ export async function startNodeGateway(deps: NodeGatewayDeps): Promise<Gateway> 
           return key ? [formatAuthorizedKey(key)] : [];
         },
         registeredFingerprints: accessRegisteredFingerprints(store),
+        ...(deps.hostCertificates ? { hostCertificates: deps.hostCertificates } : {}),
         clock,
       }),
       hostAccessSigner: deps.hostAccessSigner,

@@ -122,6 +122,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     data_dir: join(dir, 'data'),
     certs_dir: join(dir, 'certs'),
     server: { port, listen: '127.0.0.1' },
+    // Parallel test files each run a node: never the default gateway port.
+    proxy: { port: 0 },
     log: { level: 'error' },
     policy: { dir: policiesDir },
     store: options.redisUrl

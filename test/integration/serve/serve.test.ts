@@ -60,7 +60,7 @@ async function stop(child: ChildProcess): Promise<number | null> {
 
 describe('breakglass serve', () => {
   it('answers /healthz, /readyz and /metrics with the embedded store, and stops cleanly on SIGTERM', async () => {
-    const config = writeConfig('embedded', `data_dir: data-e\ncerts_dir: certs-e\nserver:\n  port: 0\n`);
+    const config = writeConfig('embedded', `data_dir: data-e\ncerts_dir: certs-e\nserver:\n  port: 0\nproxy:\n  port: 0\n`);
     const { url, child } = await serve(config);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${url}/readyz`);
@@ -75,7 +75,7 @@ describe('breakglass serve', () => {
   it('answers /readyz 503 with the reason while Redis is down, and recovers when it returns', async () => {
     const config = writeConfig(
       'redis',
-      `data_dir: data-r\ncerts_dir: certs-r\nserver:\n  port: 0\nstore:\n  driver: redis\n  redis:\n    url: ${redis.url}\n    command_timeout: 300ms\n    max_backoff: 200ms\n`,
+      `data_dir: data-r\ncerts_dir: certs-r\nserver:\n  port: 0\nproxy:\n  port: 0\nstore:\n  driver: redis\n  redis:\n    url: ${redis.url}\n    command_timeout: 300ms\n    max_backoff: 200ms\n`,
     );
     const { url, child } = await serve(config);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
@@ -112,7 +112,7 @@ describe('breakglass serve', () => {
       mkdirSync(join(dir.path, 'data-file'));
       chmodSync(join(dir.path, 'data-file'), 0o500);
     }
-    const config = writeConfig('unwritable', `data_dir: data-file\ncerts_dir: certs-u\nserver:\n  port: 0\n`);
+    const config = writeConfig('unwritable', `data_dir: data-file\ncerts_dir: certs-u\nserver:\n  port: 0\nproxy:\n  port: 0\n`);
     const r = runBuiltCli(['serve', '--config', config]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/STORE_DATA_DIR: .*data-file/);
