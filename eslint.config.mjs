@@ -7,7 +7,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // Child-process fixtures are plain CommonJS scripts run by node directly.
-    files: ['test/fixtures/**/*.js'],
+    files: ['test/fixtures/**/*.js', 'test/reporters/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly', module: 'writable', Buffer: 'readonly', console: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly' },

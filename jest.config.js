@@ -9,6 +9,7 @@ const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts'
 module.exports = {
   // Real peers (sshd, redis-server, a browser) take seconds to start; e2e files raise it further.
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/reporters/summary.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
