@@ -145,3 +145,21 @@ export function standing(r: RequestView, now: number): SafeHtml {
     </p>`;
   return html`<p>${r.summary}</p>`;
 }
+
+/** The From/To (UTC) fields of a filter form, with their current values. */
+export function timeRangeFields(v: { readonly from: string; readonly to: string }): SafeHtml {
+  return html`<div class="field">
+      <label for="from">From (UTC)</label
+      ><input type="datetime-local" id="from" name="from" value="${v.from}" />
+    </div>
+    <div class="field">
+      <label for="to">To (UTC)</label><input type="datetime-local" id="to" name="to" value="${v.to}" />
+    </div>`;
+}
+
+/** The submit and reset row of a filter form whose page lives at `path`. */
+export function filterActions(path: string): SafeHtml {
+  return html`<div class="actions">
+    <button type="submit" class="button-secondary">Apply filters</button><a href="${path}">Reset</a>
+  </div>`;
+}

@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../../../audit';
-import { badge, table } from '../components';
+import { badge, filterActions, table, timeRangeFields } from '../components';
 import { timeEl } from '../format';
 import { html, type SafeHtml } from '../html';
 import type { AuditRow, ChainStatus } from '../audit-query';
@@ -146,16 +146,7 @@ export function auditView(d: {
         <label for="subject">Request, session or host</label
         ><input type="search" id="subject" name="subject" value="${v.subject}" placeholder="id or name" />
       </div>
-      <div class="field">
-        <label for="from">From (UTC)</label
-        ><input type="datetime-local" id="from" name="from" value="${v.from}" />
-      </div>
-      <div class="field">
-        <label for="to">To (UTC)</label><input type="datetime-local" id="to" name="to" value="${v.to}" />
-      </div>
-      <div class="actions">
-        <button type="submit" class="button-secondary">Apply filters</button><a href="/audit">Reset</a>
-      </div>
+      ${timeRangeFields(v)} ${filterActions('/audit')}
     </form>
     <p class="muted" aria-live="polite">
       ${d.rows.length} entr${d.rows.length === 1 ? 'y' : 'ies'}, newest

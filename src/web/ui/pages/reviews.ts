@@ -1,5 +1,5 @@
 import type { RequestView } from '../../../access';
-import { badge, personText, statusBadge, table, targetText, whenCell } from '../components';
+import { badge, filterActions, personText, statusBadge, table, targetText, whenCell } from '../components';
 import { timeEl } from '../format';
 import { html, type SafeHtml } from '../html';
 
@@ -102,9 +102,7 @@ export function queueView(d: {
           <span>Emergency only</span></label
         >
       </div>
-      <div class="actions">
-        <button type="submit" class="button-secondary">Apply filters</button><a href="/reviews">Reset</a>
-      </div>
+      ${filterActions('/reviews')}
     </form>
     <p class="muted" aria-live="polite">${d.requests.length} request${d.requests.length === 1 ? '' : 's'}.</p>
     ${table(

@@ -1,5 +1,5 @@
 import type { VerifyResult } from '../../../recording';
-import { badge, csrfField, table } from '../components';
+import { badge, csrfField, filterActions, table, timeRangeFields } from '../components';
 import { formatOffset, formatSpan, timeEl } from '../format';
 import { html, type SafeHtml } from '../html';
 import type { RecordingDigest } from '../player-cast';
@@ -89,16 +89,7 @@ export function sessionsListView(d: {
         <label for="host">Host</label
         ><input type="search" id="host" name="host" value="${v.host}" placeholder="host name" />
       </div>
-      <div class="field">
-        <label for="from">From (UTC)</label
-        ><input type="datetime-local" id="from" name="from" value="${v.from}" />
-      </div>
-      <div class="field">
-        <label for="to">To (UTC)</label><input type="datetime-local" id="to" name="to" value="${v.to}" />
-      </div>
-      <div class="actions">
-        <button type="submit" class="button-secondary">Apply filters</button><a href="/sessions">Reset</a>
-      </div>
+      ${timeRangeFields(v)} ${filterActions('/sessions')}
     </form>
     <p class="muted" aria-live="polite">
       ${d.rows.length} session${d.rows.length === 1 ? '' : 's'}, newest first.
