@@ -62,6 +62,8 @@ export interface StackOptions {
   logger?: Logger;
   /** Share an existing directory (a second replica on the same certs and policies). */
   dir?: string;
+  /** Run the quick start's demo host (a local sshd), as `serve --dev` does. */
+  demoHost?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -135,7 +137,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const config = loadConfig({ overrides: merge(base, options.overrides ?? {}) });
   const logger = options.logger ?? createSilentLogger();
-  const boot = () => startBreakglass(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  const boot = () =>
+    startBreakglass(config, {
+      logger,
+      demoHost: options.demoHost === true,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
   let node = await boot().catch(async (err: unknown) => {
     await idp?.stop();
     tmp?.cleanup();
