@@ -1,17 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { sign as cryptoSign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  createAuthority,
-  createKeyObjectSigner,
-  encodeOpensshPrivateKey,
-  formatAuthorizedKey,
-  generateKeyPair,
-} from '../src/ca';
+import { createAuthority, createKeyObjectSigner, generateKeyPair } from '../src/ca';
 import { systemClock, systemRandom } from '../src/core';
 import { argNumber, opsPerSecond, percentile, type Benchmark } from './harness';
+import { sshKeygenCertificatesPerSecond } from './ssh-keygen-baseline';
 
 /**
  * Certificates per second: the in-process authority (validate, allocate serial,
@@ -90,51 +81,25 @@ export const benchmark: Benchmark = async (ctx) => {
   ctx.note(`per-round CPU-time ratios in-process/raw: ${cpuRatios.map((r) => r.toFixed(2)).join(' ')}`);
   const oursWall = med(ours, 'perSecond');
 
-  const dir = mkdtempSync(join(tmpdir(), 'bg-bench-ca-'));
-  try {
-    const caPath = join(dir, 'ca');
-    writeFileSync(caPath, encodeOpensshPrivateKey(ca.privateKey, { random: systemRandom }), { mode: 0o600 });
-    const pubPath = join(dir, 'user.pub');
-    writeFileSync(pubPath, `${formatAuthorizedKey(user.publicKey)}\n`);
-    const start = process.hrtime.bigint();
-    for (let i = 1; i <= keygenCount; i++) {
-      const r = spawnSync('ssh-keygen', [
-        '-q',
-        '-s',
-        caPath,
-        '-I',
-        request.keyId,
-        '-n',
-        'root',
-        '-V',
-        '-1m:+1h',
-        '-z',
-        String(i),
-        '-O',
-        'clear',
-        '-O',
-        'permit-pty',
-        '-O',
-        'source-address=10.0.0.0/8',
-        pubPath,
-      ]);
-      if (r.status !== 0) throw new Error(`ssh-keygen -s failed: ${r.stderr?.toString()}`);
-    }
-    const keygen = keygenCount / (Number(process.hrtime.bigint() - start) / 1e9);
-    ctx.figure(`ssh-keygen -s once per certificate (${keygenCount} runs)`, keygen, 'certificates/s');
-    ctx.ratio(
-      'in-process certificates / raw Ed25519 signatures, CPU time (median round)',
-      percentile(cpuRatios, 50),
-      1,
-      { min: 0.5 },
-    );
-    ctx.ratio(
-      'in-process certificates / raw Ed25519 signatures, wall clock (median round)',
-      percentile(wallRatios, 50),
-      1,
-    );
-    ctx.ratio('in-process certificates / ssh-keygen -s (wall clock)', oursWall, keygen);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const keygen = sshKeygenCertificatesPerSecond({
+    caPrivateKey: ca.privateKey,
+    userPublicKey: user.publicKey,
+    keyId: () => request.keyId,
+    principal: 'root',
+    options: ['source-address=10.0.0.0/8'],
+    count: keygenCount,
+  });
+  ctx.figure(`ssh-keygen -s once per certificate (${keygenCount} runs)`, keygen, 'certificates/s');
+  ctx.ratio(
+    'in-process certificates / raw Ed25519 signatures, CPU time (median round)',
+    percentile(cpuRatios, 50),
+    1,
+    { min: 0.5 },
+  );
+  ctx.ratio(
+    'in-process certificates / raw Ed25519 signatures, wall clock (median round)',
+    percentile(wallRatios, 50),
+    1,
+  );
+  ctx.ratio('in-process certificates / ssh-keygen -s (wall clock)', oursWall, keygen);
 };

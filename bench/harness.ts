@@ -31,7 +31,11 @@ export function argNumber(args: string[], name: string, fallback: number): numbe
 }
 
 /** Runs `fn` repeatedly for about `ms` milliseconds (bounded by `maxIterations`); returns operations per second. */
-export async function opsPerSecond(fn: () => Promise<unknown> | unknown, ms: number, maxIterations = 10_000_000): Promise<{ ops: number; perSecond: number }> {
+export async function opsPerSecond(
+  fn: () => Promise<unknown> | unknown,
+  ms: number,
+  maxIterations = 10_000_000,
+): Promise<{ ops: number; perSecond: number }> {
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(ms) * 1_000_000n;
   let ops = 0;
@@ -53,13 +57,16 @@ export function percentile(values: number[], p: number): number {
 }
 
 export function consoleContext(name: string, args: string[]): BenchContext {
-  const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
+  const fmt = (n: number) =>
+    Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3);
   return {
     args,
     figure: (label, value, unit) => console.log(`[${name}] ${label}: ${fmt(value)} ${unit}`),
     ratio: (label, ours, baseline, target) => {
       const r = ours / baseline;
-      const goal = target ? ` (target ${target.min !== undefined ? `>= ${target.min}` : ''}${target.max !== undefined ? `<= ${target.max}` : ''}: ${(target.min === undefined || r >= target.min) && (target.max === undefined || r <= target.max) ? 'met' : 'NOT met'})` : '';
+      const goal = target
+        ? ` (target ${target.min !== undefined ? `>= ${target.min}` : ''}${target.max !== undefined ? `<= ${target.max}` : ''}: ${(target.min === undefined || r >= target.min) && (target.max === undefined || r <= target.max) ? 'met' : 'NOT met'})`
+        : '';
       console.log(`[${name}] ratio ${label}: ${r.toFixed(3)}x${goal}`);
     },
     note: (text) => console.log(`[${name}] ${text}`),

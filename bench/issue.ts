@@ -1,17 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeOpensshPrivateKey, formatAuthorizedKey, generateKeyPair } from '../src/ca';
+import { formatAuthorizedKey, generateKeyPair } from '../src/ca';
 import { loadConfig } from '../src/config';
-import { systemRandom } from '../src/core';
 import { claimsToSubject } from '../src/identity';
 import { createSilentLogger } from '../src/logging';
 import { startBreakglass } from '../src/main';
 import { argNumber, percentile, type Benchmark } from './harness';
+import { sshKeygenCertificatesPerSecond } from './ssh-keygen-baseline';
 
 /**
  * End-to-end certificate issuance over HTTP: POST /api/v1/grants/{id}/certificate
@@ -192,34 +191,13 @@ export const benchmark: Benchmark = async (ctx) => {
     );
 
     // Baseline: ssh-keygen -s once per certificate.
-    const ca = generateKeyPair('ed25519');
-    const caPath = join(dir, 'bench_ca');
-    writeFileSync(caPath, encodeOpensshPrivateKey(ca.privateKey, { random: systemRandom }), { mode: 0o600 });
-    const pubPath = join(dir, 'user.pub');
-    writeFileSync(pubPath, `${formatAuthorizedKey(users[0]!.key.publicKey)}\n`);
-    const start = process.hrtime.bigint();
-    for (let i = 1; i <= keygenCount; i++) {
-      const k = spawnSync('ssh-keygen', [
-        '-q',
-        '-s',
-        caPath,
-        '-I',
-        `user=bench grant=g serial=${i}`,
-        '-n',
-        'deploy',
-        '-V',
-        '-1m:+1h',
-        '-z',
-        String(i),
-        '-O',
-        'clear',
-        '-O',
-        'permit-pty',
-        pubPath,
-      ]);
-      if (k.status !== 0) throw new Error(`ssh-keygen -s failed: ${k.stderr?.toString()}`);
-    }
-    const keygen = keygenCount / (Number(process.hrtime.bigint() - start) / 1e9);
+    const keygen = sshKeygenCertificatesPerSecond({
+      caPrivateKey: generateKeyPair('ed25519').privateKey,
+      userPublicKey: users[0]!.key.publicKey,
+      keyId: (i) => `user=bench grant=g serial=${i}`,
+      principal: 'deploy',
+      count: keygenCount,
+    });
     ctx.figure(`ssh-keygen -s once per certificate (${keygenCount} runs)`, keygen, 'certificates/s');
     ctx.ratio('end-to-end HTTP issuance / ssh-keygen -s', rate, keygen);
     ctx.ratio('end-to-end certificates/s / 1,000 (target)', rate, 1000, { min: 1 });
