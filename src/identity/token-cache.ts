@@ -74,9 +74,10 @@ export function createVerifiedTokenCache(options: VerifiedTokenCacheOptions): Ve
       if (!enabled) return;
       const now = options.clock.now();
       const until = Math.min(now + options.ttlMs, claims.expiresAt);
-      if (!(until > now)) return;
       const key = digestOf(token);
+      // The latest full check decides: an uncacheable result also drops an older entry.
       entries.delete(key);
+      if (!(until > now)) return;
       entries.set(key, { claims: Object.freeze({ ...claims }), storedAt: now, until });
       while (entries.size > options.maxEntries) {
         const oldest = entries.keys().next().value as string;
