@@ -212,7 +212,9 @@ export async function startBreakglass(
         policy,
         authority,
         hostAccessSigner: keystore.signer('host-access'),
-        ...(demo ? { hostCertificates: (name: string) => (name === demo.name ? [demo.hostCertificate] : []) } : {}),
+        ...(demo
+          ? { hostCertificates: (name: string) => (name === demo.name ? [demo.hostCertificate] : []) }
+          : {}),
         logger: logger.child({ component: 'gateway' }),
         clock,
         random,

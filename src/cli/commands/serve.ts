@@ -30,11 +30,10 @@ export function devWelcome(node: Breakglass): string {
       '      then issue a certificate on the grant page and connect with the ssh command it shows.',
     );
   } else {
-    lines.push('  Demo host:   not running (needs /usr/sbin/sshd from Debian\'s openssh-server)');
+    lines.push("  Demo host:   not running (needs /usr/sbin/sshd from Debian's openssh-server)");
   }
   return `${lines.join('\n')}\n`;
 }
-
 
 /** `breakglass serve [--config FILE] [--dev]`: runs until SIGINT/SIGTERM. */
 export function registerServeCommand(program: Command, io: CliIo): void {

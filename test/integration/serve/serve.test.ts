@@ -60,7 +60,10 @@ async function stop(child: ChildProcess): Promise<number | null> {
 
 describe('breakglass serve', () => {
   it('answers /healthz, /readyz and /metrics with the embedded store, and stops cleanly on SIGTERM', async () => {
-    const config = writeConfig('embedded', `data_dir: data-e\ncerts_dir: certs-e\nserver:\n  port: 0\nproxy:\n  port: 0\n`);
+    const config = writeConfig(
+      'embedded',
+      `data_dir: data-e\ncerts_dir: certs-e\nserver:\n  port: 0\nproxy:\n  port: 0\n`,
+    );
     const { url, child } = await serve(config);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${url}/readyz`);
@@ -112,7 +115,10 @@ describe('breakglass serve', () => {
       mkdirSync(join(dir.path, 'data-file'));
       chmodSync(join(dir.path, 'data-file'), 0o500);
     }
-    const config = writeConfig('unwritable', `data_dir: data-file\ncerts_dir: certs-u\nserver:\n  port: 0\nproxy:\n  port: 0\n`);
+    const config = writeConfig(
+      'unwritable',
+      `data_dir: data-file\ncerts_dir: certs-u\nserver:\n  port: 0\nproxy:\n  port: 0\n`,
+    );
     const r = runBuiltCli(['serve', '--config', config]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/STORE_DATA_DIR: .*data-file/);
