@@ -10,10 +10,9 @@
  * tamper-evident history tree. Targets: >= 20,000 durable appends/s embedded, >= 300,000
  * entries/s verification.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -31,6 +30,7 @@ import { systemClock } from '../src/core';
 import { createSilentLogger } from '../src/logging';
 import { createStore } from '../src/store';
 import { argNumber, argValue, type BenchContext, type Benchmark } from './harness';
+import { startBenchRedis } from './redis';
 
 /** Crosby & Wallach 2009, tamper-evident history tree, events/s. */
 const ANCHOR_EVENTS_PER_S = 10_500;
@@ -125,61 +125,6 @@ async function appendRun(
   return { seconds, lines, pub: join(String(overrides.certs_dir), 'audit_key.pub') };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = createConnection({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        res(true);
-      });
-      s.on('error', () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`redis-server on ${port} did not start`);
-}
-
-/** A private redis-server (AOF, appendfsync always) in `dir`; returns its URL and a stop function. */
-async function startRedis(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    'always',
-  ];
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  await waitForPort(port);
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 /** Best of three runs of `verify`, in entries per second; checks the verdict each time. */
 async function bestRate(
   entries: number,
@@ -245,9 +190,7 @@ export const benchmark: Benchmark = async (ctx) => {
     );
 
     // Redis with appendfsync always.
-    const redisDir = join(work, 'redis');
-    mkdirSync(redisDir);
-    const redis = await startRedis(redisDir);
+    const redis = await startBenchRedis('always');
     try {
       const r = await appendRun(
         {

@@ -1,8 +1,6 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +8,7 @@ import { systemClock } from '../src/core';
 import { createSilentLogger } from '../src/logging';
 import { EmbeddedStore, RedisStore, type LogHead, type Store } from '../src/store';
 import { argNumber, type Benchmark, type BenchContext } from './harness';
+import { startBenchRedis } from './redis';
 
 /**
  * `store`: certificate-serial allocations/s and durable audit-style log appends/s,
@@ -55,69 +54,6 @@ async function rate(callers: number, seconds: number, op: () => Promise<unknown>
     }),
   );
   return ops / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-async function pong(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    sock.once('error', () => resolve(false));
-    sock.once('connect', () => sock.write('PING\r\n'));
-    sock.once('data', (d) => {
-      sock.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
-
-async function startRedis(
-  appendfsync: 'always' | 'everysec',
-): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'breakglass-bench-redis-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      appendfsync,
-      '--logfile',
-      'redis.log',
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; !(await pong(port)); i++) {
-    if (i > 300 || child.exitCode !== null)
-      throw new Error(`redis-server did not start (see ${dir}/redis.log)`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    port,
-    stop: async () => {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function measure(
@@ -175,7 +111,7 @@ export const benchmark: Benchmark = async (ctx) => {
   }
 
   for (const appendfsync of ['always', 'everysec'] as const) {
-    const redis = await startRedis(appendfsync);
+    const redis = await startBenchRedis(appendfsync);
     try {
       const store = await RedisStore.connect({
         url: `redis://127.0.0.1:${redis.port}/0`,
