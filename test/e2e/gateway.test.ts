@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fingerprint, formatAuthorizedKey, openKeystore, parseAuthorizedKey, parseKrl } from '../../src/ca';
 import { systemClock, systemRandom } from '../../src/core';
 import { startNodeGateway, type Gateway } from '../../src/proxy';
+import { runSsh, sshBaseOptions } from '../helpers/ssh-client';
 import { generateKey, sshKeygen } from '../helpers/ssh-keygen';
 import { prepareSshd, startSshd, type SshdHandle, type SshdSetup } from '../helpers/sshd';
 import { startStack, type Stack, type Who } from '../helpers/stack';
@@ -45,32 +46,9 @@ async function waitFor<T>(check: () => Promise<T | undefined>, ms = 10_000): Pro
   }
 }
 
-function ssh(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('ssh', args, { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end(input);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 function sshArgs(key: string, command: string): string[] {
   return [
-    '-F',
-    '/dev/null',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'IdentityAgent=none',
-    '-o',
-    `UserKnownHostsFile=${knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
+    ...sshBaseOptions(knownHosts),
     '-i',
     key,
     '-p',
@@ -147,7 +125,7 @@ afterAll(async () => {
 describe('OpenSSH → gateway → sshd with the access capability', () => {
   it('logs in with the grant certificate, records and audits the session, and marks the immutable host tainted', async () => {
     const { grant, key } = await grantAndCertificate('user1');
-    const r = await ssh(sshArgs(key, 'echo via-gateway; id -un'));
+    const r = await runSsh(sshArgs(key, 'echo via-gateway; id -un'));
     expect(r.stderr).toBe('');
     expect(r).toMatchObject({ code: 0, stdout: `via-gateway\n${LOGIN}\n` });
     const entries = await waitFor(async () => {
@@ -190,7 +168,7 @@ describe('OpenSSH → gateway → sshd with the access capability', () => {
     expect(code).not.toBeNull();
     expect(stderr).toContain(`session ended: grant ${grant} was revoked`);
     // A new login with the same certificate is refused.
-    const again = await ssh(sshArgs(key, 'true'));
+    const again = await runSsh(sshArgs(key, 'true'));
     expect(again.code).toBe(255);
     expect(again.stderr).toMatch(
       /breakglass: (certificate refused: certificate serial \d+ is revoked|access refused)/,

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../helpers/ports';
+import { runSsh, sshBaseOptions } from '../helpers/ssh-client';
 import { generateKey } from '../helpers/ssh-keygen';
 import { startStack, type Stack } from '../helpers/stack';
 import { tmpDir } from '../helpers/tmp';
@@ -49,18 +49,6 @@ afterAll(async () => {
   keys.cleanup();
 });
 
-function ssh(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn('ssh', args, { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end();
-    child.once('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 describe('the quick start', () => {
   it('runs the demo host and the gateway, and an approved admin reaches the demo host with OpenSSH', async () => {
     const node = stack.node;
@@ -91,20 +79,9 @@ describe('the quick start', () => {
     writeFileSync(`${key.privatePath}-cert.pub`, `${String(issued.body.certificate)}\n`);
 
     const gw = node.gateway!.address;
-    const r = await ssh([
-      '-F',
-      '/dev/null',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'IdentityAgent=none',
-      // This test is about the demo wiring; the gateway's host key is checked in docs/ssh.md's flow and its own tests.
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
+    // This test is about the demo wiring; the gateway's host key is checked by its own tests.
+    const r = await runSsh([
+      ...sshBaseOptions(),
       '-i',
       key.privatePath,
       '-p',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from './ports';
 import { generateKey } from './ssh-keygen';
 import { tmpDir } from './tmp';
+import { sshBaseOptions } from './ssh-client';
 
 /**
  * A real OpenSSH server for tests: its own config, host key, pid file and log in a
@@ -150,27 +151,14 @@ export async function startSshd(setup: SshdSetup, extraConfig: string[] = []): P
         }
       },
       clientArgs(o) {
-        const known = o.knownHosts
-          ? ['-o', `UserKnownHostsFile=${o.knownHosts}`, '-o', 'StrictHostKeyChecking=yes']
-          : ['-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no'];
         return [
-          '-F',
-          '/dev/null',
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'IdentitiesOnly=yes',
-          '-o',
-          'IdentityAgent=none',
-          '-o',
-          'GlobalKnownHostsFile=/dev/null',
+          ...sshBaseOptions(o.knownHosts),
           '-o',
           'UpdateHostKeys=no',
           '-o',
           'ConnectTimeout=10',
           '-o',
           'LogLevel=ERROR',
-          ...known,
           ...(o.hostKeyAlias ? ['-o', `HostKeyAlias=${o.hostKeyAlias}`] : []),
           '-i',
           o.identity,
