@@ -10,7 +10,7 @@ import type { Clock } from '../core';
 import { BreakglassError, hasCode } from '../errors';
 import type { Store } from '../store';
 import { certKey, type KrlPublisher } from './krl';
-import { samePerson } from './machine';
+import { samePerson } from './transition';
 import { NS, type AuditAppender, type Repository } from './repository';
 import { ID_RE } from './text';
 import type { AccessRecord, IssuedRecord, Person } from './types';

@@ -12,16 +12,9 @@ export {
   type CreateRequestInput,
   type ListScope,
 } from './service';
-export {
-  transition,
-  nextDeadline,
-  approvalsOf,
-  samePerson,
-  actorOf,
-  SYSTEM_ACCESS,
-  SYSTEM_POLICY,
-} from './machine';
-export type { AccessEvent, AuditDraft, NotificationDraft, NotificationEvent, Transition } from './machine';
+export { transition, nextDeadline } from './machine';
+export { approvalsOf, samePerson, actorOf, SYSTEM_ACCESS, SYSTEM_POLICY } from './transition';
+export type { AccessEvent, AuditDraft, NotificationDraft, NotificationEvent, Transition } from './transition';
 export type {
   AccessRecord,
   RequestStatus,

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Config } from '../config';
 import { randomId, type Clock, type Random } from '../core';
 import type { Logger } from '../logging';
-import type { NotificationDraft, NotificationEvent } from './machine';
+import type { NotificationDraft, NotificationEvent } from './transition';
 
 type NotificationsConfig = Config['access']['notifications'];
 type Webhook = NotificationsConfig['webhooks'][number];

@@ -1,7 +1,8 @@
 import type { Clock, Random } from '../core';
 import { BreakglassError, hasCode } from '../errors';
 import type { Store } from '../store';
-import { nextDeadline, transition, type AccessEvent, type AuditDraft, type Transition } from './machine';
+import { nextDeadline, transition } from './machine';
+import type { AccessEvent, AuditDraft, Transition } from './transition';
 import type { AccessRecord } from './types';
 
 export const NS = {

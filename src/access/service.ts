@@ -10,7 +10,7 @@ import { createDrift, type Drift, type SessionEnd } from './drift';
 import { createHostRegistry, HOSTS_CHANNEL, type HostRegistry } from './hosts';
 import { newRequestId } from './ids';
 import { createKrlPublisher, KRL_CHANNEL, type KrlPublisher, type KrlSnapshot } from './krl';
-import { SYSTEM_ACCESS, samePerson, type Transition } from './machine';
+import { SYSTEM_ACCESS, samePerson, type Transition } from './transition';
 import { createNotifier, type Notifier } from './notify';
 import { createRepository, type AuditAppender, type Repository } from './repository';
 import { createSweeper, type Sweeper } from './sweeper';

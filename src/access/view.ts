@@ -1,6 +1,6 @@
 import { formatDuration } from '../config';
 import type { ReviewerSpec } from '../policy';
-import { approvalsOf } from './machine';
+import { approvalsOf } from './transition';
 import type { AccessRecord } from './types';
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
