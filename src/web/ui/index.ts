@@ -7,6 +7,7 @@ import type { UiDeps } from './deps';
 import { uiErrorHandler } from './frame';
 import { accessPages } from './routes/access';
 import { oversightPages } from './routes/oversight';
+import { reviewPages } from './routes/reviews';
 import { sessionPages } from './routes/sessions';
 
 export type { UiDeps, GatewayView, LiveSessionView, LiveChannelView } from './deps';
@@ -21,6 +22,7 @@ export { abilitiesOf, policySubject, PAGE_RULES, type Abilities, type PageName }
 export function uiRouters(deps: UiDeps): UiRouterFactory[] {
   return [
     (ctx) => accessPages(ctx, deps).use(uiErrorHandler()),
+    (ctx) => reviewPages(ctx, deps).use(uiErrorHandler()),
     (ctx) => oversightPages(ctx, deps).use(uiErrorHandler()),
     (ctx) => sessionPages(ctx, deps).use(uiErrorHandler()),
   ];

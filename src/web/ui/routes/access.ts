@@ -25,7 +25,6 @@ import {
   type FieldErrors,
   type RequestFormValues,
 } from '../pages/request-form';
-import { emergencyQueueView, filterRequests, queueView, type QueueFilters } from '../pages/reviews';
 
 const DURATION_RE = /^\d{1,9}[smhd]$/;
 
@@ -36,7 +35,7 @@ function requestId(req: Request): string {
   return id;
 }
 
-/** Admin and approver pages: dashboard, request form, request detail, grant, review queues. */
+/** Admin and approver pages: dashboard, request form, request detail, grant. */
 export function accessPages(ctx: UiContext, deps: UiDeps): Router {
   const router = Router();
   const { access, policy, clock } = deps;
@@ -453,76 +452,6 @@ export function accessPages(ctx: UiContext, deps: UiDeps): Router {
       next(err);
     }
   });
-
-  router.get(
-    '/reviews',
-    guard(ctx, deps, 'reviews'),
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const v = viewerOf(res);
-        const showParam = queryParam(req, 'show');
-        const show: QueueFilters['show'] = showParam === 'open' || showParam === 'all' ? showParam : 'mine';
-        const filters: QueueFilters = {
-          show,
-          requester: queryParam(req, 'requester', 100),
-          host: queryParam(req, 'host', 100),
-          emergency: queryParam(req, 'emergency') === 'yes',
-        };
-        const list =
-          show === 'mine'
-            ? await access.listRequests(v.person, { scope: 'review', status: 'open', limit: 500 })
-            : await access.listRequests(v.person, {
-                scope: 'all',
-                status: show === 'open' ? 'open' : 'all',
-                limit: 500,
-              });
-        const open = await access.listRequests(v.person, {
-          scope: 'post-review',
-          status: 'open',
-          limit: 500,
-        });
-        render(req, res, {
-          title: 'Reviews',
-          current: 'reviews',
-          wide: true,
-          body: queueView({
-            requests: filterRequests(list, filters),
-            filters,
-            emergencyOpen: open.length,
-            now: clock.now(),
-          }),
-        });
-      } catch (err) {
-        next(err);
-      }
-    },
-  );
-
-  router.get(
-    '/reviews/emergency',
-    guard(ctx, deps, 'reviews'),
-    async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const v = viewerOf(res);
-        const open = await access.listRequests(v.person, {
-          scope: 'post-review',
-          status: 'open',
-          limit: 500,
-        });
-        const recent = (await access.listRequests(v.person, { scope: 'all', status: 'all', limit: 1000 }))
-          .filter((r) => r.emergency && r.post_review?.status === 'signed_off')
-          .slice(0, 20);
-        render(req, res, {
-          title: 'Emergency sign-off',
-          current: 'reviews',
-          wide: true,
-          body: emergencyQueueView({ open, recent, now: clock.now() }),
-        });
-      } catch (err) {
-        next(err);
-      }
-    },
-  );
 
   return router;
 }
