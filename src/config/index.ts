@@ -17,3 +17,4 @@ export {
   type ConfigKeyDoc,
 } from './reference';
 export { duration, parseDuration, formatDuration, secret, port } from './types';
+export { ASYMMETRIC_ALGS } from './sections/identity';

@@ -4,19 +4,10 @@ import type { Clock } from '../core';
 import type { Discovery, OidcMetadata } from './discovery';
 import { HttpFailure, httpRequest, jsonObject } from './http';
 import { joseToCoded } from './token-errors';
+import { ASYMMETRIC_ALGS } from '../config';
 
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const;
+/** The JWS algorithms accepted from an IdP (one list, kept with the configuration schema). */
+export const ASYMMETRIC_ALGORITHMS = ASYMMETRIC_ALGS;
 
 export interface IdpClient {
   readonly discovery: Discovery;

@@ -7,7 +7,8 @@ const claimPath = () =>
     message: 'not a claim path (accepted: a claim name or a dot path like realm_access.roles)',
   });
 
-const ASYMMETRIC_ALGS = [
+/** JWS algorithms accepted for IdP-signed tokens (never `none` or a shared-secret HMAC). */
+export const ASYMMETRIC_ALGS = [
   'RS256',
   'RS384',
   'RS512',

@@ -34,6 +34,7 @@ import { createStore, type Store } from '../../../src/store';
 import { generateKey } from '../../helpers/ssh-keygen';
 import { prepareSshd, startSshd, type SshdHandle, type SshdSetup } from '../../helpers/sshd';
 import { tmpDir } from '../../helpers/tmp';
+import { sshBaseOptions } from '../../helpers/ssh-client';
 
 /**
  * One real sshd (trusting our host-access CA) and one gateway in front of it, on
@@ -289,20 +290,7 @@ export async function startGatewayStack(
     },
     clientOptions(cred) {
       return [
-        '-F',
-        '/dev/null',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'IdentityAgent=none',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'GlobalKnownHostsFile=/dev/null',
-        '-o',
-        'StrictHostKeyChecking=yes',
+        ...sshBaseOptions(knownHosts),
         '-o',
         'UpdateHostKeys=no',
         '-o',
