@@ -2,7 +2,7 @@ import type { LoginTemplate } from './logins';
 import type { PolicyLimits } from './limits';
 import type { Pattern } from './patterns';
 import type { RuleIndex } from './rule-index';
-import type { Permission } from './types';
+import type { Permission, SshConstraints } from './types';
 
 /** Compiled, ready-to-evaluate forms of the policy documents. Internal to policy/. */
 
@@ -52,18 +52,7 @@ export interface CompiledRole extends CompiledRule {
     readonly postReview: boolean;
   };
   readonly mfa: { readonly required: boolean; readonly methods: readonly string[] };
-  readonly ssh: {
-    readonly pty: boolean;
-    readonly exec: boolean;
-    readonly sftp: boolean;
-    readonly portForwarding: boolean;
-    readonly agentForwarding: boolean;
-    readonly x11Forwarding: boolean;
-    readonly forceCommand?: string;
-    readonly sourceAddress?: readonly string[];
-    readonly idleTimeoutMs?: number;
-    readonly recordInput: boolean;
-  };
+  readonly ssh: SshConstraints;
   readonly can: readonly Permission[];
   readonly immutable: boolean;
 }

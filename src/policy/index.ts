@@ -5,6 +5,7 @@ export type {
   Decision,
   Effect,
   Constraints,
+  SshConstraints,
   ApprovalConstraints,
   EmergencyConstraints,
   ReviewerSpec,

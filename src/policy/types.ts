@@ -74,8 +74,23 @@ export interface EmergencyConstraints {
   readonly postReview: boolean;
 }
 
+/** The SSH features and limits of a role, and (combined over roles) of a decision. */
+export interface SshConstraints {
+  readonly pty: boolean;
+  readonly exec: boolean;
+  readonly sftp: boolean;
+  readonly portForwarding: boolean;
+  readonly agentForwarding: boolean;
+  readonly x11Forwarding: boolean;
+  readonly forceCommand?: string;
+  /** CIDRs the certificate may be used from (for a decision: the intersection of the roles' lists). */
+  readonly sourceAddress?: readonly string[];
+  readonly idleTimeoutMs?: number;
+  readonly recordInput: boolean;
+}
+
 /** What the CA and the gateway must enforce. Deny decisions carry the all-false constraints. */
-export interface Constraints {
+export interface Constraints extends SshConstraints {
   /** Shortest `max_ttl` of the applying roles (their emergency `max_ttl` for emergency requests). */
   readonly maxTtlMs: number;
   /** Granted duration: the requested TTL, or `maxTtlMs` when none was asked. Never above `maxTtlMs`. */
@@ -84,17 +99,6 @@ export interface Constraints {
   readonly logins: readonly string[];
   /** Principals for the upstream certificate (the granted logins). */
   readonly principals: readonly string[];
-  readonly pty: boolean;
-  readonly exec: boolean;
-  readonly sftp: boolean;
-  readonly portForwarding: boolean;
-  readonly agentForwarding: boolean;
-  readonly x11Forwarding: boolean;
-  readonly forceCommand?: string;
-  /** CIDRs the certificate may be used from (intersection of the roles' lists). */
-  readonly sourceAddress?: readonly string[];
-  readonly idleTimeoutMs?: number;
-  readonly recordInput: boolean;
   readonly approvals: ApprovalConstraints;
   readonly reasonRequired: boolean;
   /** Every ticket pattern of the applying roles, combined so that a ticket must match all. */
