@@ -1,48 +1,63 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { BreakglassError } from '../errors';
-import { createVerifier, type VerifyOptions, type VerifyResult } from './verify';
+import { createVerifier, pushLines, type VerifyOptions, type VerifyResult } from './verify';
 
 const CHUNK = 1 << 20;
 const NL = 0x0a;
 
 /**
- * Verifies a JSON-lines log file in constant memory (1 MiB chunks; lines are split on
- * the newline byte, which never occurs inside a UTF-8 sequence). A last line without
- * a newline is passed on as possibly torn.
+ * Verifies a JSON-lines log file in constant memory (1 MiB chunks, plus the longest
+ * line); lines are checked on their bytes, never decoded on the fast path. A last
+ * line without a newline is passed on as possibly torn.
  */
 export function verifyFile(path: string, options: VerifyOptions = {}): VerifyResult {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw unreadable(path, err);
-  }
+  const fd = openLog(path);
   const verifier = createVerifier(options);
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let carry: Buffer | null = null;
   try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) break;
-      let chunk = buf.subarray(0, n);
-      if (carry) {
-        chunk = Buffer.concat([carry, chunk]);
-        carry = null;
-      }
-      let start = 0;
-      for (let nl = chunk.indexOf(NL, start); nl >= 0; nl = chunk.indexOf(NL, start)) {
-        verifier.push(chunk.toString('utf8', start, nl));
-        start = nl + 1;
-      }
-      if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
-    }
+    for (const chunk of wholeLineChunks(fd)) pushLines(verifier, chunk);
   } catch (err) {
     throw unreadable(path, err);
   } finally {
     closeSync(fd);
   }
-  if (carry) verifier.push(carry.toString('utf8'), true);
   return verifier.end();
+}
+
+/**
+ * Reads a file in chunks of whole lines: each chunk ends just after a newline, except
+ * the last one when the file does not end with a newline (a possibly torn line). A line
+ * longer than a chunk is carried on until its newline. Every chunk is a fresh buffer
+ * (the verifier keeps views of recent lines); a carried-over part is copied once.
+ */
+export function* wholeLineChunks(fd: number, size = CHUNK): Generator<Buffer> {
+  let carry: Buffer | null = null;
+  for (;;) {
+    const buf = Buffer.allocUnsafe((carry?.length ?? 0) + size);
+    const kept: number = carry ? carry.copy(buf) : 0;
+    const n = readSync(fd, buf, kept, size, null);
+    if (n === 0) {
+      if (carry) yield carry;
+      return;
+    }
+    const filled: number = kept + n;
+    const last: number = buf.lastIndexOf(NL, filled - 1);
+    if (last < kept) {
+      // no newline in what was just read: the line goes on
+      carry = buf.subarray(0, filled);
+      continue;
+    }
+    carry = last + 1 < filled ? buf.subarray(last + 1, filled) : null;
+    yield buf.subarray(0, last + 1);
+  }
+}
+
+/** Opens a log file for reading; AUDIT_FILE_UNREADABLE when it cannot. */
+export function openLog(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    throw unreadable(path, err);
+  }
 }
 
 /** Reads a small file (key, checkpoint) for the CLI; AUDIT_FILE_UNREADABLE when it cannot. */
@@ -54,7 +69,7 @@ export function readSmallFile(path: string, what: string): string {
   }
 }
 
-function unreadable(path: string, err: unknown, what = 'audit log'): BreakglassError {
+export function unreadable(path: string, err: unknown, what = 'audit log'): BreakglassError {
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
   return new BreakglassError('AUDIT_FILE_UNREADABLE', `${what} ${path}: cannot read (${code})`, {
     cause: err,

@@ -1,14 +1,14 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { BreakglassError } from '../errors';
-import { verifyFile } from './file';
+import { openLog, verifyFile, wholeLineChunks } from './file';
 import { createVerifier, type VerifyOptions, type VerifyResult } from './verify';
 import type { CheckRequest, CheckResponse } from './verify-worker';
 
-const BATCH = 4096;
-const CHUNK = 1 << 20;
+/** Bytes of whole lines sent to a worker at a time (about 600 entries). */
+const BATCH_BYTES = 256 << 10;
+const NL = 0x0a;
 /** Below this size starting threads costs more than it saves. */
 const MIN_PARALLEL_BYTES = 4 << 20;
 
@@ -27,16 +27,7 @@ export async function verifyFileParallel(
 ): Promise<VerifyResult> {
   const script = join(__dirname, 'verify-worker.js');
   if (threads < 2 || !existsSync(script) || sizeOf(path) < minBytes) return verifyFile(path, options);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new BreakglassError(
-      'AUDIT_FILE_UNREADABLE',
-      `audit log ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      { cause: err },
-    );
-  }
+  const fd = openLog(path);
   const workers = Array.from({ length: threads }, () => new Worker(script));
   const waiting = new Map<number, (res: CheckResponse) => void>();
   let failure: Error | null = null;
@@ -45,59 +36,52 @@ export async function verifyFileParallel(
     w.on('error', (err) => (failure = err));
   }
   const verifier = createVerifier(options);
-  const inflight: Array<{ lines: string[]; result: Promise<CheckResponse> }> = [];
+  const inflight: Array<{ buf: Buffer; start: number; result: Promise<CheckResponse> }> = [];
   let nextId = 0;
-  const send = (lines: string[]) => {
+  /** Sends the whole lines buf[start, end) (a copy: the worker gets its own bytes). */
+  const send = (buf: Buffer, start: number, end: number) => {
     const id = nextId++;
     const result = new Promise<CheckResponse>((resolve) => waiting.set(id, resolve));
-    workers[id % workers.length]!.postMessage({ id, lines } satisfies CheckRequest);
-    inflight.push({ lines, result });
+    const bytes = new Uint8Array(buf.subarray(start, end));
+    workers[id % workers.length]!.postMessage({ id, bytes } satisfies CheckRequest, [bytes.buffer]);
+    inflight.push({ buf, start, result });
   };
   const settleOne = async () => {
-    const { lines, result } = inflight.shift()!;
+    const { buf, start, result } = inflight.shift()!;
     const res = await result;
     waiting.delete(res.id);
-    for (let i = 0; i < lines.length; i++) {
+    let s = start;
+    for (let i = 0; i < res.ends.length; i++) {
+      const e = start + res.ends[i]!;
       if (res.ok[i] === 1) {
-        verifier.pushChecked(lines[i]!, {
+        verifier.pushChecked(buf, s, e, {
           seq: res.seqs[i]!,
           hash: res.hashes.slice(i * 64, i * 64 + 64),
           prev: res.prevs.slice(i * 64, i * 64 + 64),
         });
       } else {
-        verifier.push(lines[i]!);
+        verifier.pushBytes(buf, s, e);
       }
+      s = e + 1;
     }
   };
   try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let carry: Buffer | null = null;
-    let batch: string[] = [];
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) break;
-      let chunk = buf.subarray(0, n);
-      if (carry) {
-        chunk = Buffer.concat([carry, chunk]);
-        carry = null;
+    let tail: { buf: Buffer; start: number } | null = null;
+    for (const chunk of wholeLineChunks(fd)) {
+      const whole = chunk[chunk.length - 1] === NL ? chunk.length : chunk.lastIndexOf(NL) + 1;
+      if (whole < chunk.length) tail = { buf: chunk, start: whole }; // the unterminated last line
+      for (let start = 0; start < whole;) {
+        const cut = start + BATCH_BYTES >= whole ? whole : chunk.lastIndexOf(NL, start + BATCH_BYTES) + 1;
+        const end = cut > start ? cut : chunk.indexOf(NL, start) + 1; // a line longer than a batch
+        send(chunk, start, end);
+        start = end;
+        while (inflight.length > threads * 2) await settleOne();
       }
-      let start = 0;
-      for (let nl = chunk.indexOf(0x0a, start); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-        batch.push(chunk.toString('utf8', start, nl));
-        start = nl + 1;
-        if (batch.length === BATCH) {
-          send(batch);
-          batch = [];
-          while (inflight.length > threads * 2) await settleOne();
-        }
-      }
-      if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
       if (failure) throw failure;
     }
-    if (batch.length > 0) send(batch);
     while (inflight.length > 0) await settleOne();
     if (failure) throw failure;
-    if (carry) verifier.push(carry.toString('utf8'), true);
+    if (tail) verifier.pushBytes(tail.buf, tail.start, tail.buf.length, true);
     return verifier.end();
   } finally {
     closeSync(fd);

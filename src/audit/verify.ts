@@ -2,8 +2,9 @@ import { checkpointSignatureProblem, decodeCheckpoint, type DecodedCheckpoint } 
 import { GENESIS_PREV, type EntryDraft } from './entry';
 import { CHECKPOINT_TYPE } from './events';
 import type { PublicKeys } from './keys';
-import { checkLine } from './line-check';
+import { LineChecker } from './line-check';
 import { findInsertedEntry } from './localize';
+import { LONE_SURROGATE } from './scan';
 
 /**
  * What is wrong with a log:
@@ -93,10 +94,16 @@ export interface Verifier {
   /** Feeds the next line (without its newline). `unterminated`: the file's last line, with no newline after it. */
   push(line: string, unterminated?: boolean): void;
   /**
-   * Feeds the next line whose own check (`checkLine`) already passed elsewhere (a
-   * worker thread), with what it found. Never used for checkpoint entries.
+   * Feeds the next line as its UTF-8 bytes: buf[start, end), without its newline. The
+   * verifier keeps a reference to `buf` (to localize an inserted entry later): the
+   * caller must not write into it afterwards.
    */
-  pushChecked(line: string, entry: PreChecked): void;
+  pushBytes(buf: Buffer, start: number, end: number, unterminated?: boolean): void;
+  /**
+   * Feeds the next line (as for `pushBytes`) whose own check (`LineChecker`) already
+   * passed elsewhere (a worker thread), with what it found. Never used for checkpoint entries.
+   */
+  pushChecked(buf: Buffer, start: number, end: number, entry: PreChecked): void;
   end(): VerifyResult;
 }
 
@@ -120,7 +127,11 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
   const keys = options.keys;
   const given = options.checkpoint;
   const hashes: string[] = new Array<string>(RING);
-  const lines: string[] = new Array<string>(LINES);
+  // The recent lines, as views into the buffers they were read into (decoded only when needed).
+  const lineBufs: Array<Buffer | undefined> = new Array<Buffer | undefined>(LINES);
+  const lineStarts = new Float64Array(LINES);
+  const lineEnds = new Float64Array(LINES);
+  const checker = new LineChecker();
   const checkpointEntries: number[] = [];
   let logId = options.logId ?? given?.payload.log_id;
   let lineNo = 0;
@@ -145,10 +156,11 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
     firstSeq !== null && seq >= firstSeq && seq <= lastSeq && seq > lastSeq - RING
       ? hashes[seq & (RING - 1)]
       : undefined;
-  const lineAt = (seq: number): string | undefined =>
-    firstSeq !== null && seq >= firstSeq && seq <= lastSeq && seq > lastSeq - LINES
-      ? lines[seq & (LINES - 1)]
-      : undefined;
+  const lineAt = (seq: number): string | undefined => {
+    if (firstSeq === null || seq < firstSeq || seq > lastSeq || seq <= lastSeq - LINES) return undefined;
+    const k = seq & (LINES - 1);
+    return lineBufs[k]?.toString('utf8', lineStarts[k], lineEnds[k]);
+  };
 
   if (given && keys) {
     const why = checkpointSignatureProblem(given, keys);
@@ -198,28 +210,40 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
     fail({ kind: f.kind, seq, line: 1, message: f.message });
   }
 
-  function push(line: string, unterminated = false, pre?: PreChecked): void {
+  /**
+   * One line: buf[start, end), or `text` alone when it has no UTF-8 form (a string
+   * holding a lone surrogate, which is refused). `text` is the line as given, if it was
+   * given as a string; otherwise it is decoded only when needed (off the fast path).
+   */
+  function push(
+    buf: Buffer | null,
+    start: number,
+    end: number,
+    text: string | null,
+    unterminated: boolean,
+    pre?: PreChecked,
+  ): void {
     lineNo++;
     if (problem) return;
     if (gap) {
-      const seq = claimedSeq(line);
+      const seq = claimedSeq(text ?? buf!.toString('utf8', start, end));
       if (seq === gap.missing) resolveGap(true);
       else if (++gap.scanned >= LOOKAHEAD) resolveGap(false);
       return;
     }
     if (firstFailure) {
-      resolveFirst(claimedSeq(line));
+      resolveFirst(claimedSeq(text ?? buf!.toString('utf8', start, end)));
       return;
     }
     let o: PreChecked & { type?: string; data?: EntryDraft['data'] };
     if (pre) {
       o = pre;
     } else {
-      const check = checkLine(line);
+      const check = buf ? checker.check(buf, start, end, text ?? undefined) : checker.checkText(text!);
       if (!check.ok) {
         if (!check.json) {
-          if (unterminated && isTornPrefix(line)) {
-            torn = { line: lineNo, bytes: Buffer.byteLength(line) };
+          if (unterminated && isTornPrefix(text ?? buf!.toString('utf8', start, end))) {
+            torn = { line: lineNo, bytes: buf ? end - start : Buffer.byteLength(text!) };
             return;
           }
           return bad('modified', `line ${lineNo} is not a JSON entry (damaged or edited)`, null);
@@ -260,7 +284,11 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
     head = o.hash;
     count++;
     hashes[o.seq & (RING - 1)] = o.hash;
-    lines[o.seq & (LINES - 1)] = line;
+    const k = o.seq & (LINES - 1);
+    const kept = buf ?? Buffer.from(text!, 'utf8'); // (a line without UTF-8 form never gets here)
+    lineBufs[k] = kept;
+    lineStarts[k] = buf ? start : 0;
+    lineEnds[k] = buf ? end : kept.length;
     if (o.type === CHECKPOINT_TYPE) checkpointEntry(o as unknown as EntryDraft & { seq: number });
     if (given && o.seq === given.payload.seq && !problem) compareGiven(o.hash, lineNo);
   }
@@ -408,8 +436,13 @@ export function createVerifier(options: VerifyOptions = {}): Verifier {
   }
 
   return {
-    push: (line, unterminated) => push(line, unterminated),
-    pushChecked: (line, entry) => push(line, false, entry),
+    push: (line, unterminated = false) => {
+      if (LONE_SURROGATE.test(line)) return push(null, 0, 0, line, unterminated);
+      const buf = Buffer.from(line, 'utf8');
+      push(buf, 0, buf.length, line, unterminated);
+    },
+    pushBytes: (buf, start, end, unterminated = false) => push(buf, start, end, null, unterminated),
+    pushChecked: (buf, start, end, entry) => push(buf, start, end, null, false, entry),
     end,
   };
 }
@@ -445,6 +478,10 @@ function claimedSeq(line: string): number | null {
 /** Verifies a whole text (a file's contents); a last line without newline may be torn. */
 export function verifyText(text: string, options: VerifyOptions = {}): VerifyResult {
   const v = createVerifier(options);
+  if (!LONE_SURROGATE.test(text)) {
+    pushLines(v, Buffer.from(text, 'utf8'));
+    return v.end();
+  }
   let start = 0;
   while (start < text.length) {
     const nl = text.indexOf('\n', start);
@@ -463,4 +500,17 @@ export function verifyLines(lines: Iterable<string>, options: VerifyOptions = {}
   const v = createVerifier(options);
   for (const line of lines) v.push(line);
   return v.end();
+}
+
+/**
+ * Feeds every line of `buf` (UTF-8 bytes, split on the newline byte, which never occurs
+ * inside a UTF-8 sequence); a last line without a newline is passed on as possibly torn.
+ */
+export function pushLines(v: Verifier, buf: Buffer): void {
+  let start = 0;
+  for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+    v.pushBytes(buf, start, nl);
+    start = nl + 1;
+  }
+  if (start < buf.length) v.pushBytes(buf, start, buf.length, true);
 }

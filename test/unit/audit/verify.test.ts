@@ -3,6 +3,7 @@ import {
   createKeySigner,
   decodeCheckpoint,
   isoTime,
+  verifyLines,
   verifyText,
   type DecodedCheckpoint,
   type VerifyResult,
@@ -333,6 +334,17 @@ describe('checkpoints and torn lines', () => {
   ])('does not excuse %s on the last line as torn', (_name, edit) => {
     const r = verifyText(text(log.lines.slice(0, 30)) + edit(log.lines[30]!), { keys });
     expectProblem(r, 'modified', 31);
+  });
+
+  it.each([
+    ['a high surrogate alone', '\ud83d'],
+    ['a low surrogate alone', '\ude00'],
+  ])('%s in a line given as a string (no UTF-8 form) is "modified" there', (_name, lone) => {
+    const lines = [...log.lines];
+    lines[1] = lines[1]!.replace('😀', lone);
+    expect(lines[1]).not.toBe(log.lines[1]);
+    expectProblem(verifyText(text(lines), { keys }), 'modified', 2);
+    expectProblem(verifyLines(lines, { keys }), 'modified', 2);
   });
 
   it('a cut line in the middle is "modified"', () => {
