@@ -17,6 +17,8 @@ export interface CheckedEntry extends EntryDraft {
   readonly hash: string;
 }
 
+/** Hash inputs shorter than this (nearly every entry) reuse a view of the scratch buffer. */
+const VIEWS = 4096;
 const HASH_MEMBER = ',"hash":"';
 const HASH_MEMBER_LENGTH = HASH_MEMBER.length - 1 + 64 + 2; // `"hash":"<64 hex>",`
 const DOMAIN = Buffer.from(HASH_DOMAIN, 'utf8');
@@ -47,8 +49,8 @@ export class LineChecker {
   private readonly scanner = new EntryScanner();
   private readonly types = new TextCache();
   private scratch = Buffer.allocUnsafe(0);
-  /** scratch.subarray(0, n) by n: made once per length, not once per line. */
-  private views: Buffer[] = [];
+  /** scratch.subarray(0, n) by n below VIEWS: made once per length, not once per line. */
+  private views = new Array<Buffer | undefined>(VIEWS);
 
   /** Checks buf[start, end): one line without its newline. `text`: the same line as a string, when the caller has it. */
   check(buf: Buffer, start: number, end: number, text?: string): LineCheck {
@@ -136,15 +138,15 @@ export class LineChecker {
     const d = DOMAIN.length;
     const n = d + (end - start) - HASH_MEMBER_LENGTH;
     if (n + HASH_MEMBER_LENGTH > this.scratch.length) {
-      this.scratch = Buffer.allocUnsafe(Math.max(n + HASH_MEMBER_LENGTH, 4096));
+      this.scratch = Buffer.allocUnsafe(Math.max(n + HASH_MEMBER_LENGTH, VIEWS));
       DOMAIN.copy(this.scratch);
-      this.views = [];
+      this.views = new Array<Buffer | undefined>(VIEWS);
     }
     const scratch = this.scratch;
     // One copy of the line, then the part after the hash member moved over it (no view is made for that).
     buf.copy(scratch, d, start, end);
     scratch.copyWithin(d + (at - start), d + (at - start) + HASH_MEMBER_LENGTH, d + (end - start));
-    const view = (this.views[n] ??= scratch.subarray(0, n));
+    const view = n < VIEWS ? (this.views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n);
     return sha256Hex(view);
   }
 }
