@@ -22,6 +22,7 @@ import {
   readAuditLines,
   verifyFile,
   verifyFileParallel,
+  defaultVerifyThreads,
   type VerifyResult,
   type AuditEvent,
 } from '../src/audit';
@@ -160,7 +161,16 @@ async function verifyRate(ctx: BenchContext, file: string, pub: string, entries:
   ctx.figure(`verification, ${threads} worker threads + 1`, parallel, 'entries/s');
   ctx.figure('baseline: SHA-256 of each line only, one thread', hashOnly, 'lines/s');
   ctx.ratio('verification (one thread) vs hashing alone', single, hashOnly);
-  ctx.ratio('verification (threads) vs target 300,000/s', parallel, TARGET_VERIFY_PER_S, { min: 1 });
+  // The target is for verification as `breakglass audit verify` runs it on this machine:
+  // its default thread count (on 2 cores, the calling thread alone).
+  const cliThreads = defaultVerifyThreads();
+  const asCli = cliThreads < 2 ? single : await bestRate(entries, () => verifyFileParallel(file, options));
+  ctx.figure(
+    `verification as \`breakglass audit verify\` runs it here (${cliThreads < 2 ? 'one thread' : `${cliThreads} worker threads + 1`})`,
+    asCli,
+    'entries/s',
+  );
+  ctx.ratio('verification (as the CLI runs it) vs target 300,000/s', asCli, TARGET_VERIFY_PER_S, { min: 1 });
 }
 
 export const benchmark: Benchmark = async (ctx) => {

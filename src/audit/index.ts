@@ -74,4 +74,4 @@ export { SyslogTransport, formatSyslog, type SyslogFormat, type SyslogTransportO
 export { createForwarderFromConfig, createFileSigner, openAuditLog } from './open';
 export { readAuditLines, tailAuditLog, latestStoredCheckpoint, type TailFilter } from './read';
 export { verifyFile, readSmallFile } from './file';
-export { verifyFileParallel } from './parallel';
+export { defaultThreads as defaultVerifyThreads, verifyFileParallel } from './parallel';

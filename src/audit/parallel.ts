@@ -97,7 +97,10 @@ function sizeOf(path: string): number {
   }
 }
 
-/** Workers beside the main thread, which places lines in the chain: one core is left to it. */
-function defaultThreads(): number {
+/**
+ * Workers beside the main thread, which places lines in the chain: one core is left to
+ * it (below 2, verifyFileParallel verifies on the calling thread alone).
+ */
+export function defaultThreads(): number {
   return Math.min(4, availableParallelism() - 1);
 }
