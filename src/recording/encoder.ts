@@ -38,7 +38,11 @@ const SLAB_BYTES = 1024 * 1024;
 /** How an exec session or shell ended. */
 export type ExitStatus = { code: number } | { signal: string };
 
-function checkSize(cols: number, rows: number): void {
+/** Longest marker label kept. */
+export const MAX_MARKER_CHARS = 200;
+
+/** Throws RECORDING_INVALID_ARGUMENT unless both are integers 1..MAX_TERMINAL_SIZE. */
+export function checkSize(cols: number, rows: number): void {
   for (const [name, n] of [
     ['width', cols],
     ['height', rows],
@@ -50,6 +54,36 @@ function checkSize(cols: number, rows: number): void {
       );
     }
   }
+}
+
+/** The asciicast header line of a recording started at `startMs` (Unix ms). */
+export function headerLine(o: Omit<EncoderOptions, 'clock'>, startMs: number): Buffer {
+  const env: Record<string, string> = {};
+  if (o.term !== undefined) env.TERM = o.term;
+  if (o.shell !== undefined) env.SHELL = o.shell;
+  const h: AsciicastHeader = {
+    version: 2,
+    width: o.width,
+    height: o.height,
+    timestamp: Math.floor(startMs / 1000),
+    env,
+    breakglass: { kind: o.kind, ...o.info },
+  };
+  if (o.command !== undefined) h.command = o.command;
+  if (o.title !== undefined) h.title = o.title;
+  return Buffer.from(encodeHeader(h), 'utf8');
+}
+
+/** The data of an "x" event; throws RECORDING_INVALID_ARGUMENT for a status the format cannot carry. */
+export function exitEventData(status: ExitStatus): string {
+  const data = 'code' in status ? String(status.code) : `signal ${status.signal}`;
+  if (!EXIT_RE.test(data)) {
+    throw new BreakglassError(
+      'RECORDING_INVALID_ARGUMENT',
+      `exit ${JSON.stringify(data)} is not a status 0..999 or a signal name`,
+    );
+  }
+  return data;
 }
 
 /** Splits text into pieces of at most MAX_EVENT_CHARS without cutting a surrogate pair. */
@@ -105,21 +139,7 @@ export class AsciicastEncoder {
 
   /** The header line; emit it first. */
   header(): Buffer {
-    const o = this.opts;
-    const env: Record<string, string> = {};
-    if (o.term !== undefined) env.TERM = o.term;
-    if (o.shell !== undefined) env.SHELL = o.shell;
-    const h: AsciicastHeader = {
-      version: 2,
-      width: o.width,
-      height: o.height,
-      timestamp: Math.floor(this.startMs / 1000),
-      env,
-      breakglass: { kind: o.kind, ...o.info },
-    };
-    if (o.command !== undefined) h.command = o.command;
-    if (o.title !== undefined) h.title = o.title;
-    return Buffer.from(encodeHeader(h), 'utf8');
+    return headerLine(this.opts, this.startMs);
   }
 
   /** Seconds since the start, never decreasing even when the clock steps back. */
@@ -206,18 +226,11 @@ export class AsciicastEncoder {
   }
 
   marker(label: string): void {
-    this.line('m', label.slice(0, 200));
+    this.line('m', label.slice(0, MAX_MARKER_CHARS));
   }
 
   exit(status: ExitStatus): void {
-    const data = 'code' in status ? String(status.code) : `signal ${status.signal}`;
-    if (!EXIT_RE.test(data)) {
-      throw new BreakglassError(
-        'RECORDING_INVALID_ARGUMENT',
-        `exit ${JSON.stringify(data)} is not a status 0..999 or a signal name`,
-      );
-    }
-    this.line('x', data);
+    this.line('x', exitEventData(status));
   }
 
   /** Emits what the text decoders still hold (an incomplete character at the very end becomes U+FFFD). */

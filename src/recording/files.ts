@@ -5,6 +5,7 @@ import { readAsciicastFile } from './asciicast/reader';
 import type { ParseOptions, ParseSummary } from './asciicast/parser';
 import { searchRecording, type SearchOptions, type SearchResult } from './search';
 import { verifyRecording, type SealedRecording, type VerifyResult } from './verify';
+import { RecordingThread } from './thread-host';
 import { openRecording, type RecordingWriter, type RecordingWriterOptions } from './writer';
 
 const ID_RE = /^(?!\.)[A-Za-z0-9._-]{1,128}$/;
@@ -19,10 +20,13 @@ export interface RecordingFiles {
   search(id: string, query: string, opts?: SearchOptions): Promise<SearchResult>;
   /** Parses the whole file strictly and summarises it (header, events, duration, torn tail). */
   inspect(id: string, opts?: ParseOptions): Promise<ParseSummary>;
+  /** Stops the recording thread (started by the first `open`); close the recordings first. */
+  close(): Promise<void>;
 }
 
 /** Recordings kept as `<dir>/<id>.cast`, where `dir` is normally `<data_dir>/recordings`. */
 export function createRecordingFiles({ dir }: { dir: string }): RecordingFiles {
+  let thread: RecordingThread | undefined;
   const pathFor = (id: string): string => {
     if (typeof id !== 'string' || !ID_RE.test(id)) {
       throw new BreakglassError(
@@ -46,7 +50,8 @@ export function createRecordingFiles({ dir }: { dir: string }): RecordingFiles {
     async open(id, opts) {
       const path = pathFor(id);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      return openRecording({ ...opts, path });
+      thread ??= new RecordingThread();
+      return openRecording({ ...opts, path }, thread);
     },
     async verify(id, sealed) {
       return verifyRecording(await existing(id), sealed);
@@ -56,6 +61,11 @@ export function createRecordingFiles({ dir }: { dir: string }): RecordingFiles {
     },
     async inspect(id, opts) {
       return readAsciicastFile(await existing(id), () => true, opts);
+    },
+    async close() {
+      const t = thread;
+      thread = undefined;
+      await t?.close();
     },
   };
 }

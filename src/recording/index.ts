@@ -38,6 +38,7 @@ export {
   type VerifyProblem,
   type VerifyResult,
 } from './verify';
+export { RecordingThread } from './thread-host';
 export {
   openRecording,
   type RecordingCheckpoint,

@@ -1,7 +1,16 @@
-import { createHash, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { close as fsClose, closeSync, createReadStream, open as fsOpen } from 'node:fs';
 import { BreakglassError } from '../errors';
-import { AsciicastEncoder, type EncoderOptions, type ExitStatus } from './encoder';
+import {
+  checkSize,
+  exitEventData,
+  headerLine,
+  MAX_MARKER_CHARS,
+  type EncoderOptions,
+  type ExitStatus,
+} from './encoder';
+import type { RecordingThread } from './thread-host';
+import { OP, type OpenSpec } from './thread-protocol';
 
 export interface RecordingWriterOptions extends EncoderOptions {
   /** File to create (mode 0600); an existing file is never overwritten. */
@@ -44,9 +53,9 @@ export interface RecordingWriter {
   /**
    * Hash, size and event count of every byte recorded so far. Those bytes are in the file
    * within `flushIntervalMs`; a crash before that leaves a shorter file, which
-   * `verifyRecording` reports as truncated.
+   * `verifyRecording` reports as truncated. After close: the seal's.
    */
-  checkpoint(): RecordingCheckpoint;
+  checkpoint(): Promise<RecordingCheckpoint>;
   /** Resolves when every byte recorded so far has been handed to the file. */
   flush(): Promise<void>;
   /** Receives every line from now on (after the header line, sent at once): for live viewers. */
@@ -55,51 +64,116 @@ export interface RecordingWriter {
   close(): Promise<RecordingSeal>;
 }
 
-class FileRecording implements RecordingWriter {
-  private readonly hash: Hash = createHash('sha256');
-  private size = 0;
-  private events = -1; // the header line is not an event
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private writing: Promise<void> | null = null;
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve) => fsClose(fd, () => resolve()));
+}
+
+/** Hash, size and event count of a recording file as it is on disk. */
+export async function checkpointOfFile(path: string): Promise<RecordingCheckpoint> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let lines = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) lines++;
+  }
+  return { sha256: hash.digest('hex'), size, events: Math.max(0, lines - 1) };
+}
+
+/** Opens the file for a new recording: mode 0600, never an existing file. */
+async function createFile(path: string): Promise<number> {
+  try {
+    return await new Promise<number>((resolve, reject) =>
+      fsOpen(path, 'wx', 0o600, (err, fd) => (err ? reject(err) : resolve(fd))),
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EEXIST') {
+      throw new BreakglassError(
+        'RECORDING_EXISTS',
+        `recording file ${path} already exists; recordings are never overwritten`,
+        { cause: err },
+      );
+    }
+    throw new BreakglassError(
+      'RECORDING_WRITE_FAILED',
+      `cannot create recording ${path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/**
+ * A recording written by the recording thread (thread-host.ts): this side checks the
+ * arguments (bad ones throw here, at the caller), stamps each chunk with the clock and
+ * hands it over; encoding, hashing and file writes happen on the thread.
+ */
+class ThreadRecording implements RecordingWriter {
   private failure: BreakglassError | undefined;
   private closing: Promise<RecordingSeal> | undefined;
   private readonly listeners = new Set<(line: string) => void>();
-  private readonly timer: NodeJS.Timeout;
-  private readonly encoder: AsciicastEncoder;
-  private readonly headerLine: Buffer;
-  private readonly batchBytes: number;
+  /** Session bytes handed over since the last completed flush. */
+  private unflushed = 0;
   private readonly maxPending: number;
+  private readonly id: number;
+  private sealed: RecordingSeal | undefined;
+  private fd = -1;
 
   constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly thread: RecordingThread,
+    private readonly headerText: string,
     private readonly opts: RecordingWriterOptions,
   ) {
-    this.batchBytes = opts.batchBytes ?? 256 * 1024;
     this.maxPending = opts.maxPendingBytes ?? 8 * 1024 * 1024;
-    this.encoder = new AsciicastEncoder(opts, (line) => this.record(line));
-    this.headerLine = this.encoder.header();
-    this.record(this.headerLine);
-    const interval = Math.min(Math.max(opts.flushIntervalMs ?? 1000, 1), 1000);
-    this.timer = setInterval(() => void this.kick(), interval);
-    this.timer.unref();
+    this.id = thread.register({
+      failed: (error) => this.fail(error),
+      lines: (lines) => this.publish(lines),
+    });
   }
 
-  private record(buf: Buffer): void {
-    this.hash.update(buf);
-    this.size += buf.length;
-    this.events++;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    if (this.pendingBytes >= this.batchBytes) void this.kick();
-    if (this.listeners.size === 0) return;
-    const line = buf.toString('utf8');
-    for (const listener of this.listeners) {
-      try {
-        listener(line);
-      } catch {
-        this.listeners.delete(listener); // a broken viewer must not break the recording
+  /** Sends the OPEN frame: the thread writes to `fd` until its reply to CLOSE, then this side closes it. */
+  start(fd: number, startMs: number): void {
+    this.fd = fd;
+    const o = this.opts;
+    const encoder: OpenSpec['encoder'] = {
+      kind: o.kind,
+      width: o.width,
+      height: o.height,
+      recordInput: o.recordInput,
+      ...(o.term !== undefined ? { term: o.term } : {}),
+      ...(o.shell !== undefined ? { shell: o.shell } : {}),
+      ...(o.title !== undefined ? { title: o.title } : {}),
+      ...(o.command !== undefined ? { command: o.command } : {}),
+      ...(o.info !== undefined ? { info: o.info } : {}),
+    };
+    const spec: OpenSpec = {
+      fd,
+      path: this.path,
+      encoder,
+      header: this.headerText,
+      flushIntervalMs: Math.min(Math.max(o.flushIntervalMs ?? 1000, 1), 1000),
+      batchBytes: o.batchBytes ?? 256 * 1024,
+    };
+    this.thread.send(OP.OPEN, this.id, 0, 0, startMs, Buffer.from(JSON.stringify(spec), 'utf8'));
+  }
+
+  private fail(error: string): void {
+    if (this.failure) return;
+    this.failure = new BreakglassError('RECORDING_WRITE_FAILED', error);
+    this.opts.onError?.(this.failure);
+  }
+
+  private publish(lines: string[]): void {
+    for (const line of lines) {
+      for (const listener of this.listeners) {
+        try {
+          listener(line);
+        } catch {
+          this.listeners.delete(listener); // a broken viewer must not break the recording
+        }
       }
     }
   }
@@ -109,91 +183,85 @@ class FileRecording implements RecordingWriter {
     if (this.closing) throw new BreakglassError('RECORDING_CLOSED', `recording ${this.path} is closed`);
   }
 
-  private kick(): Promise<void> {
-    if (!this.writing && this.pending.length > 0 && !this.failure) {
-      this.writing = this.drain().finally(() => {
-        this.writing = null;
-      });
+  private data(op: number, chunk: Buffer): boolean {
+    this.usable();
+    if (chunk.length > 0) {
+      this.thread.send(op, this.id, 0, 0, this.opts.clock.now(), chunk);
+      this.unflushed += chunk.length;
     }
-    return this.writing ?? Promise.resolve();
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      // One writev per batch: no copying the lines into one buffer (at most IOV_MAX of them).
-      const batch = this.pending.splice(0, 1024);
-      let bytes = 0;
-      for (const b of batch) bytes += b.length;
-      this.pendingBytes -= bytes;
-      try {
-        const { bytesWritten } = await this.fh.writev(batch);
-        if (bytesWritten < bytes) {
-          // A short write: finish the rest in order before anything else.
-          const rest = Buffer.concat(batch, bytes);
-          for (let off = bytesWritten; off < bytes;)
-            off += (await this.fh.write(rest, off, bytes - off)).bytesWritten;
-        }
-      } catch (err) {
-        this.failure = new BreakglassError(
-          'RECORDING_WRITE_FAILED',
-          `writing recording ${this.path} failed: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
-        this.opts.onError?.(this.failure);
-        return;
-      }
-    }
+    return this.unflushed < this.maxPending && !this.thread.pressure();
   }
 
   output(chunk: Buffer): boolean {
-    this.usable();
-    this.encoder.output(chunk);
-    return this.pendingBytes < this.maxPending;
+    return this.data(OP.OUT, chunk);
   }
 
   errorOutput(chunk: Buffer): boolean {
-    this.usable();
-    this.encoder.errorOutput(chunk);
-    return this.pendingBytes < this.maxPending;
+    return this.data(OP.ERR, chunk);
   }
 
   input(chunk: Buffer): boolean {
-    this.usable();
-    this.encoder.input(chunk);
-    return this.pendingBytes < this.maxPending;
+    return this.data(OP.IN, chunk);
   }
 
   resize(cols: number, rows: number): void {
     this.usable();
-    this.encoder.resize(cols, rows);
+    checkSize(cols, rows);
+    this.thread.send(OP.RESIZE, this.id, cols, rows, this.opts.clock.now());
   }
 
   marker(label: string): void {
     this.usable();
-    this.encoder.marker(label);
+    this.thread.send(
+      OP.MARKER,
+      this.id,
+      0,
+      0,
+      this.opts.clock.now(),
+      Buffer.from(label.slice(0, MAX_MARKER_CHARS)),
+    );
   }
 
   exit(status: ExitStatus): void {
     this.usable();
-    this.encoder.exit(status);
+    exitEventData(status); // throws for a status the format cannot carry
+    this.thread.send(OP.EXIT, this.id, 0, 0, this.opts.clock.now(), Buffer.from(JSON.stringify(status)));
   }
 
-  checkpoint(): RecordingCheckpoint {
-    return { sha256: this.hash.copy().digest('hex'), size: this.size, events: this.events };
+  async checkpoint(): Promise<RecordingCheckpoint> {
+    if (this.sealed) {
+      const { sha256, size, events } = this.sealed;
+      return { sha256, size, events };
+    }
+    let reply;
+    try {
+      reply = await this.thread.request(OP.CHECKPOINT, this.id, this.opts.clock.now());
+    } catch {
+      return checkpointOfFile(this.path); // the thread is gone: what the file holds is what was recorded
+    }
+    if (reply.kind !== 'checkpoint') throw new TypeError(`unexpected reply ${reply.kind}`);
+    return reply.checkpoint;
   }
 
   async flush(): Promise<void> {
-    // A write in progress may have been started before the latest bytes arrived: loop.
-    while (this.pending.length > 0 || this.writing) await this.kick();
+    if (this.failure) throw this.failure;
+    if (this.sealed) return;
+    const covered = this.unflushed;
+    const reply = await this.thread.request(OP.FLUSH, this.id, this.opts.clock.now());
+    this.unflushed -= covered;
+    if (reply.kind === 'flushed' && reply.error) this.fail(reply.error);
     if (this.failure) throw this.failure;
   }
 
   subscribe(listener: (line: string) => void): () => void {
-    listener(this.headerLine.toString('utf8'));
+    listener(this.headerText);
+    if (this.closing) return () => undefined;
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (this.listeners.size === 1) this.thread.send(OP.WATCH, this.id, 1, 0, this.opts.clock.now());
+    return () => {
+      if (this.listeners.delete(listener) && this.listeners.size === 0 && !this.closing)
+        this.thread.send(OP.WATCH, this.id, 0, 0, this.opts.clock.now());
+    };
   }
 
   close(): Promise<RecordingSeal> {
@@ -202,49 +270,48 @@ class FileRecording implements RecordingWriter {
   }
 
   private async finish(): Promise<RecordingSeal> {
-    clearInterval(this.timer);
-    if (!this.failure) this.encoder.end();
-    this.listeners.clear();
     try {
-      await this.flush();
-      await this.fh.datasync();
+      const reply = await this.thread
+        .request(OP.CLOSE, this.id, this.opts.clock.now())
+        .finally(() => closeFd(this.fd));
+      if (reply.kind !== 'closed') throw new TypeError(`unexpected reply ${reply.kind}`);
+      this.sealed = reply.seal;
+      if (reply.error) this.fail(reply.error);
+      if (this.failure) throw this.failure;
+      return reply.seal;
     } finally {
-      await this.fh.close();
+      this.listeners.clear();
+      this.thread.unregister(this.id);
     }
-    return { ...this.checkpoint(), durationMs: this.encoder.elapsedMs };
   }
 }
 
 /**
  * Creates the recording file (mode 0600, refusing to overwrite), writes the asciicast
- * header and returns the writer. Bytes are batched in memory and written at least every
- * second, so a crash leaves a readable prefix at most one second short.
+ * header and returns the writer. Lines are batched on the recording thread and written
+ * at least every second, so a crash leaves a readable prefix at most one second short.
  */
-export async function openRecording(opts: RecordingWriterOptions): Promise<RecordingWriter> {
-  let fh: FileHandle;
+export async function openRecording(
+  opts: RecordingWriterOptions,
+  thread: RecordingThread,
+): Promise<RecordingWriter> {
+  checkSize(opts.width, opts.height);
+  const startMs = opts.clock.now();
+  const header = headerLine(opts, startMs).toString('utf8');
+  const fd = await createFile(opts.path);
+  let rec: ThreadRecording;
   try {
-    fh = await open(opts.path, 'wx', 0o600);
+    rec = new ThreadRecording(opts.path, thread, header, opts);
   } catch (err) {
-    if ((err as { code?: string }).code === 'EEXIST') {
-      throw new BreakglassError(
-        'RECORDING_EXISTS',
-        `recording file ${opts.path} already exists; recordings are never overwritten`,
-        { cause: err },
-      );
-    }
-    throw new BreakglassError(
-      'RECORDING_WRITE_FAILED',
-      `cannot create recording ${opts.path}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  let rec: FileRecording;
-  try {
-    rec = new FileRecording(opts.path, fh, opts);
-  } catch (err) {
-    await fh.close();
+    closeSync(fd);
     throw err;
   }
-  await rec.flush();
+  rec.start(fd, startMs);
+  try {
+    await rec.flush();
+  } catch (err) {
+    await rec.close().catch(() => undefined);
+    throw err;
+  }
   return rec;
 }

@@ -7,7 +7,6 @@ import type {
   Session,
   X11Info,
 } from 'ssh2';
-import { isEventType } from '../../audit';
 import type { Constraints } from '../../policy';
 import { SftpObserver, type SftpOperation } from '../sftp/observer';
 import { bridgeChannel } from './bridge';
@@ -305,7 +304,7 @@ export function handleSessionChannel(conn: GatewayConnection, accept: AcceptConn
           } catch {
             // recording closed
           }
-          auditSftp(conn, sessionId, rec, op);
+          auditSftp(conn, sessionId, op);
         });
       }
       const result = await bridgeChannel({
@@ -339,12 +338,7 @@ export function handleSessionChannel(conn: GatewayConnection, accept: AcceptConn
 }
 
 /** Audits one sftp file operation (path and bytes). */
-function auditSftp(
-  conn: GatewayConnection,
-  sessionId: string,
-  rec: SessionRecorder,
-  op: SftpOperation,
-): void {
+function auditSftp(conn: GatewayConnection, sessionId: string, op: SftpOperation): void {
   const common = {
     session_id: sessionId,
     op: op.op,
@@ -356,21 +350,8 @@ function auditSftp(
     ...(op.error !== undefined ? { error: op.error } : {}),
   };
   const id = conn.identity(sessionId);
-  // `session.sftp` once the audit table has it; until then a checkpoint of the session's
-  // (marker-only) recording that carries the operation.
-  const event = isEventType('session.sftp')
-    ? { type: 'session.sftp' as const, data: common }
-    : (() => {
-        const cp = rec.writer.checkpoint();
-        return {
-          type: 'session.checkpoint' as const,
-          data: { ...common, recording_sha256: cp.sha256, recording_size: cp.size, sftp: true },
-        };
-      })();
   conn.rt.audit
-    .append({ ...event, actor: `user:${id.user}`, target: id.host } as Parameters<
-      typeof conn.rt.audit.append
-    >[0])
+    .append({ type: 'session.sftp', data: common, actor: `user:${id.user}`, target: id.host })
     .catch((err: unknown) =>
       conn.rt.logger.error('sftp operation could not be audited', {
         session: sessionId,

@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { AuditLog } from '../../audit';
 import type { Clock } from '../../core';
 import type { BreakglassError } from '../../errors';
 import type { Logger } from '../../logging';
 import type { ExitStatus, RecordingFiles, RecordingSeal, RecordingWriter } from '../../recording';
+
+const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
 /** Who and what a recorded session is (audit data and the recording header). */
 export interface SessionIdentity {
@@ -126,8 +129,9 @@ export class SessionRecorder {
   /** Appends the running hash now (skipped when nothing was recorded since the last one). */
   async checkpoint(): Promise<void> {
     if (this.ending) return;
-    const cp = this.writer.checkpoint();
-    if (cp.size === this.lastCheckpointSize) return;
+    const cp = await this.writer.checkpoint().catch(() => null);
+    // Ending meanwhile: the end entry seals the whole recording.
+    if (!cp || this.ending || cp.size === this.lastCheckpointSize) return;
     this.lastCheckpointSize = cp.size;
     try {
       await this.deps.audit.append({
@@ -174,7 +178,9 @@ export class SessionRecorder {
         session: this.id.sessionId,
         error: (err as Error).message,
       });
-      seal = { ...this.writer.checkpoint(), durationMs: this.deps.clock.now() - this.startedAt };
+      // What the file holds (no hash at all: an empty recording's, with the reason logged above).
+      const cp = await this.writer.checkpoint().catch(() => ({ sha256: EMPTY_SHA256, size: 0, events: 0 }));
+      seal = { ...cp, durationMs: this.deps.clock.now() - this.startedAt };
     }
     const exit =
       end.exit === undefined

@@ -108,6 +108,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     ttlMs: p.upstream.certificate_ttl,
     ...(p.upstream.source_address ? { sourceAddress: p.upstream.source_address } : {}),
   });
+  const recordingFiles = createRecordingFiles({ dir: recordingsDir(config) });
   let server;
   try {
     server = await startGatewayServer({
@@ -124,7 +125,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         hooks: deps.hooks ?? {},
         recorder: {
           audit: deps.audit,
-          files: createRecordingFiles({ dir: recordingsDir(config) }),
+          files: recordingFiles,
           clock,
           logger,
           checkpointIntervalMs: r.checkpoint_interval,
@@ -157,6 +158,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   } catch (err) {
     registry.close();
     await live.close();
+    await recordingFiles.close();
     throw err;
   }
   logger.info('SSH gateway listening', {
@@ -178,6 +180,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       await gatewayServer.close();
       registry.close();
       await live.close();
+      await recordingFiles.close(); // after the sessions: their recordings are sealed by now
     },
   };
 }

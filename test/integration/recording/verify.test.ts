@@ -4,6 +4,7 @@ import { createFakeClock } from '../../../src/core';
 import {
   assertRecordingIntact,
   openRecording,
+  RecordingThread,
   verifyRecording,
   type RecordingCheckpoint,
   type RecordingSeal,
@@ -23,22 +24,20 @@ beforeAll(async () => {
   tmp = tmpDir('breakglass-verify-');
   original = join(tmp.path, 'original.cast');
   const clock = createFakeClock();
-  const rec = await openRecording({
-    path: original,
-    clock,
-    kind: 'pty',
-    width: 80,
-    height: 24,
-    recordInput: true,
-  });
+  const thread = new RecordingThread();
+  const rec = await openRecording(
+    { path: original, clock, kind: 'pty', width: 80, height: 24, recordInput: true },
+    thread,
+  );
   checkpoints = [];
   for (let i = 1; i <= 40; i++) {
     clock.advance(1000);
     rec.input(Buffer.from(`echo step-${i}\r`));
     rec.output(Buffer.from(`step-${i}\r\n$ `));
-    if (i % 10 === 0 && i < 40) checkpoints.push(rec.checkpoint());
+    if (i % 10 === 0 && i < 40) checkpoints.push(await rec.checkpoint());
   }
   seal = await rec.close();
+  await thread.close();
   bytes = readFileSync(original);
 });
 afterAll(() => tmp.cleanup());

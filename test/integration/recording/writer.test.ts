@@ -8,6 +8,7 @@ import {
   createRecordingFiles,
   openRecording,
   readAsciicastFile,
+  RecordingThread,
   type AsciicastEvent,
   type RecordingWriterOptions,
 } from '../../../src/recording';
@@ -17,13 +18,18 @@ const GOLDEN = readFileSync(join(__dirname, '../../fixtures/recording/golden.cas
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let tmp: ReturnType<typeof tmpDir>;
+let thread: RecordingThread;
 let n = 0;
 const file = () => join(tmp.path, `rec-${++n}.cast`);
 
 beforeAll(() => {
   tmp = tmpDir('breakglass-rec-');
+  thread = new RecordingThread();
 });
-afterAll(() => tmp.cleanup());
+afterAll(async () => {
+  await thread.close();
+  tmp.cleanup();
+});
 
 function base(extra: Partial<RecordingWriterOptions> = {}): RecordingWriterOptions {
   return {
@@ -40,17 +46,20 @@ function base(extra: Partial<RecordingWriterOptions> = {}): RecordingWriterOptio
 /** The session of the golden file, driven through the writer with a fake clock. */
 async function recordGoldenSession(path: string) {
   const clock = createFakeClock();
-  const rec = await openRecording({
-    path,
-    clock,
-    kind: 'pty',
-    width: 80,
-    height: 24,
-    recordInput: true,
-    term: 'xterm-256color',
-    shell: '/bin/bash',
-    info: { session: 's-1', user: 'alice@example.com', host: 'db-1', login: 'root' },
-  });
+  const rec = await openRecording(
+    {
+      path,
+      clock,
+      kind: 'pty',
+      width: 80,
+      height: 24,
+      recordInput: true,
+      term: 'xterm-256color',
+      shell: '/bin/bash',
+      info: { session: 's-1', user: 'alice@example.com', host: 'db-1', login: 'root' },
+    },
+    thread,
+  );
   const at = (ms: number) => clock.set(Date.UTC(2026, 0, 1) + ms);
   at(250);
   rec.output(Buffer.from('\x1b[32mroot@db-1\x1b[0m:~# '));
@@ -72,7 +81,7 @@ async function recordGoldenSession(path: string) {
   rec.output(Buffer.from('bye\r\n'));
   at(4500);
   rec.exit({ code: 0 });
-  const checkpoint = rec.checkpoint();
+  const checkpoint = await rec.checkpoint();
   const seal = await rec.close();
   return { checkpoint, seal };
 }
@@ -89,32 +98,32 @@ describe('openRecording', () => {
 
   it('creates the file with mode 0600 and never overwrites an existing recording', async () => {
     const opts = base();
-    const rec = await openRecording(opts);
+    const rec = await openRecording(opts, thread);
     await rec.close();
     expect(statSync(opts.path).mode & 0o777).toBe(0o600);
-    const err = await openRecording(opts).catch((e: unknown) => e);
+    const err = await openRecording(opts, thread).catch((e: unknown) => e);
     expect(hasCode(err, 'RECORDING_EXISTS')).toBe(true);
   });
 
   it('gets its bytes to the file within the flush interval without being closed', async () => {
     const opts = base({ clock: systemClock, flushIntervalMs: 50 });
-    const rec = await openRecording(opts);
+    const rec = await openRecording(opts, thread);
     rec.output(Buffer.from('visible before close'));
     const deadline = Date.now() + 5000;
     while (!readFileSync(opts.path, 'utf8').includes('visible before close')) {
       if (Date.now() > deadline) throw new Error('recorded output never reached the file');
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect(rec.checkpoint().size).toBe(statSync(opts.path).size);
+    expect((await rec.checkpoint()).size).toBe(statSync(opts.path).size);
     await rec.close();
   });
 
   it('checkpoints the running hash of exactly the bytes in the file once flushed', async () => {
     const opts = base();
-    const rec = await openRecording(opts);
+    const rec = await openRecording(opts, thread);
     rec.output(Buffer.from('first'));
     await rec.flush();
-    const cp = rec.checkpoint();
+    const cp = await rec.checkpoint();
     const onDisk = readFileSync(opts.path);
     expect(cp).toEqual({ sha256: sha256(onDisk), size: onDisk.length, events: 1 });
     rec.output(Buffer.from('second'));
@@ -125,10 +134,11 @@ describe('openRecording', () => {
   });
 
   it('streams the header then every new line to live subscribers until they unsubscribe', async () => {
-    const rec = await openRecording(base());
+    const rec = await openRecording(base(), thread);
     const seen: string[] = [];
     const stop = rec.subscribe((l) => seen.push(l));
     rec.output(Buffer.from('one'));
+    await rec.flush(); // lines reach viewers from the recording thread: at the latest with the flush
     stop();
     rec.output(Buffer.from('two'));
     await rec.close();
@@ -139,7 +149,7 @@ describe('openRecording', () => {
   });
 
   it('asks the source to pause when too much is waiting to be written, and accepts more after flush', async () => {
-    const rec = await openRecording(base({ maxPendingBytes: 1000, batchBytes: 1_000_000 }));
+    const rec = await openRecording(base({ maxPendingBytes: 1000, batchBytes: 1_000_000 }), thread);
     expect(rec.output(Buffer.alloc(100, 0x61))).toBe(true);
     expect(rec.output(Buffer.alloc(2000, 0x61))).toBe(false);
     await rec.flush();
@@ -147,8 +157,46 @@ describe('openRecording', () => {
     await rec.close();
   });
 
+  it('keeps every byte, in order, when the sessions outrun the recording thread (more than its 4 MiB ring at once)', async () => {
+    const rec = await openRecording(base({ kind: 'exec', batchBytes: 64 * 1024 }), thread);
+    const chunks = Array.from({ length: 200 }, (_, i) => Buffer.alloc(40_000, i));
+    let paused = 0;
+    for (const c of chunks) if (!rec.output(c)) paused++;
+    expect(paused).toBeGreaterThan(0); // 8 MB handed over in one turn: the source is asked to pause
+    await rec.close();
+    const events: AsciicastEvent[] = [];
+    await readAsciicastFile(rec.path, (e) => void events.push(e));
+    const bytes = Buffer.concat(
+      events.filter((e) => e.type === 'ob').map((e) => Buffer.from(e.data, 'base64')),
+    );
+    expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('fails every open recording when the recording thread dies: the source hears of it and further data is refused', async () => {
+    const own = new RecordingThread();
+    const errors: unknown[] = [];
+    const opts = base({ onError: (err) => errors.push(err) });
+    const rec = await openRecording(opts, own);
+    rec.output(Buffer.from('before'));
+    await rec.flush();
+    await (own as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect(errors).toEqual([expect.objectContaining({ code: 'RECORDING_WRITE_FAILED' })]);
+    expect(() => rec.output(Buffer.from('after'))).toThrow(
+      expect.objectContaining({ code: 'RECORDING_WRITE_FAILED' }),
+    );
+    // What the file holds is what was recorded: the checkpoint falls back to hashing it.
+    const onDisk = readFileSync(opts.path);
+    await expect(rec.checkpoint()).resolves.toEqual({
+      sha256: sha256(onDisk),
+      size: onDisk.length,
+      events: 1,
+    });
+    await expect(rec.close()).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
+    await expect(openRecording(base(), own)).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
+  });
+
   it('refuses session data after close', async () => {
-    const rec = await openRecording(base());
+    const rec = await openRecording(base(), thread);
     await rec.close();
     expect(() => rec.output(Buffer.from('late'))).toThrow(
       expect.objectContaining({ code: 'RECORDING_CLOSED' }),
@@ -202,6 +250,7 @@ describe('createRecordingFiles', () => {
       expect(() => files.pathFor(bad)).toThrow(expect.objectContaining({ code: 'RECORDING_INVALID_ID' }));
     }
     await expect(files.verify('missing', seal)).rejects.toMatchObject({ code: 'RECORDING_NOT_FOUND' });
+    await files.close();
   });
 
   it('searches the decoded bytes of an exec recording, across events that split a character', async () => {
@@ -221,6 +270,7 @@ describe('createRecordingFiles', () => {
     clock.advance(2000);
     rec.output(text.subarray(cut));
     await rec.close();
+    await files.close();
     const { matches } = await files.search('exec-1', 'CAFÉ IS');
     expect(matches).toEqual([{ time: 0, line: 2, snippet: expect.stringContaining('the café is closed') }]);
   });

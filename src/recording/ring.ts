@@ -1,0 +1,178 @@
+/**
+ * A single-producer, single-consumer queue of frames in a SharedArrayBuffer: the gateway's
+ * event loop (producer) hands recording data to the recording thread (consumer) without
+ * allocating, copying each payload once, and without a message per chunk. Pure: no I/O.
+ *
+ * Layout: a 64-byte control block of Int32 slots, then `capacity` bytes of frames. A frame
+ * is a 32-byte header (length, op, recording id, two integer arguments, a time) and its
+ * payload, padded to 8 bytes. Positions are byte offsets into the data area; a frame never
+ * wraps: when it does not fit before the end, a WRAP length sends the reader back to 0.
+ * One free 8-byte slot always separates the writer from the reader (full ≠ empty).
+ */
+
+const WRITE = 0; // next write offset
+const READ = 1; // next read offset
+const SLEEPING = 2; // 1 while the consumer waits for frames
+const WAITING = 3; // 1 while the producer waits for room
+const CONTROL_BYTES = 64;
+const FRAME_HEADER = 32;
+const WRAP = 0xffffffff;
+
+export interface Frame {
+  readonly op: number;
+  readonly rec: number;
+  readonly a: number;
+  readonly b: number;
+  readonly time: number;
+  /** A view into the ring: valid only until the callback returns. */
+  readonly payload: Buffer;
+}
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** Bytes a frame with this payload takes in the ring. */
+export function frameBytes(payloadLength: number): number {
+  return align8(FRAME_HEADER + payloadLength);
+}
+
+class RingView {
+  protected readonly ctrl: Int32Array;
+  protected readonly view: DataView;
+  protected readonly bytes: Buffer;
+  readonly capacity: number;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    if (buffer.byteLength < CONTROL_BYTES + 1024 || (buffer.byteLength - CONTROL_BYTES) % 8 !== 0)
+      throw new TypeError(`ring buffer of ${buffer.byteLength} bytes is too small or not 8-aligned`);
+    this.ctrl = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+    this.capacity = buffer.byteLength - CONTROL_BYTES;
+    this.view = new DataView(buffer, CONTROL_BYTES, this.capacity);
+    this.bytes = Buffer.from(buffer, CONTROL_BYTES, this.capacity);
+  }
+
+  /** Bytes queued and not yet consumed. */
+  used(): number {
+    const w = Atomics.load(this.ctrl, WRITE);
+    const r = Atomics.load(this.ctrl, READ);
+    return w >= r ? w - r : this.capacity - r + w;
+  }
+}
+
+/** The writing end (the gateway's event loop). */
+export class RingProducer extends RingView {
+  static create(capacity: number): RingProducer {
+    return new RingProducer(new SharedArrayBuffer(CONTROL_BYTES + align8(capacity)));
+  }
+
+  /** Largest payload one frame may carry (callers split longer data). */
+  get maxPayload(): number {
+    return Math.floor(this.capacity / 4) - FRAME_HEADER;
+  }
+
+  /**
+   * Appends a frame; returns false (and asks the consumer to report room) when it does
+   * not fit now.
+   */
+  tryWrite(op: number, rec: number, a: number, b: number, time: number, payload?: Uint8Array): boolean {
+    const length = payload ? payload.length : 0;
+    const need = frameBytes(length);
+    if (need > this.capacity / 4) throw new RangeError(`frame of ${length} bytes exceeds the ring's limit`);
+    for (;;) {
+      let w = Atomics.load(this.ctrl, WRITE);
+      const r = Atomics.load(this.ctrl, READ);
+      let fits = true;
+      let wrap = false;
+      if (w >= r) {
+        const tail = this.capacity - w;
+        // Filling the tail exactly wraps the write offset to 0, which must not meet the reader there.
+        if (tail < need || (tail === need && r === 0)) {
+          wrap = true;
+          fits = r > need; // at the start, the frame must end before the reader
+        }
+      } else {
+        fits = r - w > need;
+      }
+      if (!fits) {
+        // Ask for a report of room, then look again: the consumer may have made room
+        // between the two loads above and its own look at WAITING.
+        Atomics.store(this.ctrl, WAITING, 1);
+        if (Atomics.load(this.ctrl, READ) === r) return false;
+        continue;
+      }
+      const v = this.view;
+      if (wrap) {
+        v.setUint32(w, WRAP, true);
+        w = 0;
+      }
+      v.setUint32(w, need, true);
+      v.setUint32(w + 4, op, true);
+      v.setUint32(w + 8, rec, true);
+      v.setUint32(w + 12, a >>> 0, true);
+      v.setUint32(w + 16, b >>> 0, true);
+      v.setUint32(w + 20, length, true);
+      v.setFloat64(w + 24, time, true);
+      if (payload) this.bytes.set(payload, w + FRAME_HEADER);
+      let next = w + need;
+      if (next === this.capacity) next = 0;
+      Atomics.store(this.ctrl, WRITE, next);
+      if (Atomics.load(this.ctrl, SLEEPING) === 1) {
+        Atomics.store(this.ctrl, SLEEPING, 0);
+        Atomics.notify(this.ctrl, SLEEPING);
+      }
+      return true;
+    }
+  }
+}
+
+/** The reading end (the recording thread). */
+export class RingConsumer extends RingView {
+  /**
+   * Calls `each` for every frame queued now, in order, then frees their room. Returns
+   * the number of frames read and whether the producer was waiting for room (it then
+   * needs to be told, e.g. with a message).
+   */
+  drain(each: (frame: Frame) => void): { frames: number; producerWaiting: boolean } {
+    const end = Atomics.load(this.ctrl, WRITE);
+    let r = Atomics.load(this.ctrl, READ);
+    let frames = 0;
+    const v = this.view;
+    while (r !== end) {
+      const need = v.getUint32(r, true);
+      if (need === WRAP) {
+        r = 0;
+        continue;
+      }
+      const length = v.getUint32(r + 20, true);
+      each({
+        op: v.getUint32(r + 4, true),
+        rec: v.getUint32(r + 8, true),
+        a: v.getUint32(r + 12, true),
+        b: v.getUint32(r + 16, true),
+        time: v.getFloat64(r + 24, true),
+        payload: this.bytes.subarray(r + FRAME_HEADER, r + FRAME_HEADER + length),
+      });
+      frames++;
+      r += need;
+      if (r === this.capacity) r = 0;
+    }
+    Atomics.store(this.ctrl, READ, r);
+    const producerWaiting = Atomics.load(this.ctrl, WAITING) === 1;
+    if (producerWaiting) Atomics.store(this.ctrl, WAITING, 0);
+    return { frames, producerWaiting };
+  }
+
+  /**
+   * Blocks this thread until a frame is queued or `timeoutMs` passes; `queued` when one
+   * already was (no sleep at all).
+   */
+  wait(timeoutMs: number): 'queued' | 'ok' | 'not-equal' | 'timed-out' {
+    Atomics.store(this.ctrl, SLEEPING, 1);
+    if (Atomics.load(this.ctrl, WRITE) !== Atomics.load(this.ctrl, READ)) {
+      Atomics.store(this.ctrl, SLEEPING, 0);
+      return 'queued';
+    }
+    const woke = Atomics.wait(this.ctrl, SLEEPING, 1, Math.max(0, timeoutMs));
+    Atomics.store(this.ctrl, SLEEPING, 0);
+    return woke;
+  }
+}
