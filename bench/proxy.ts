@@ -14,6 +14,7 @@ import {
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { V8_FLAGS } from '../src/core/v8-tuning';
 import { argNumber, argValue, percentile, type Benchmark, type BenchContext } from './harness';
 
 /**
@@ -262,6 +263,7 @@ export const benchmark: Benchmark = async (ctx) => {
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')));
 
     const gateway = fork(join(__dirname, 'proxy-gateway.js'), [dir], {
+      execArgv: [...process.execArgv, ...V8_FLAGS], // as bin/breakglass.js runs the gateway
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, BENCH_LOGIN: login },
     });

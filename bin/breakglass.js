@@ -3,6 +3,7 @@
 // The CLI lives in dist/ after `npm run build`.
 let main;
 try {
+  require('../dist/src/core/v8-tuning.js').tuneV8(); // before anything else: see src/core/v8-tuning.ts
   main = require('../dist/src/cli/main.js');
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND' && /dist[\\/]src[\\/]cli[\\/]main/.test(String(err.message))) {
