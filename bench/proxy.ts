@@ -187,8 +187,13 @@ async function idleMemory(
     ctx.figure('resident memory per idle session (target < 2 MB)', per, 'MB');
     ctx.figure('JS heap + external memory per idle session', perHeap, 'MB');
   } finally {
-    for (const c of clients) c.kill('SIGTERM');
-    await Promise.all(clients.map((c) => (c.exitCode === null ? once(c, 'close') : undefined)));
+    // Log out of each shell rather than killing it: a shell killed while its start-up files
+    // run can leave locks behind (pyenv's rehash lock makes every later shell wait 60 s).
+    const closed = clients.map((c) => (c.exitCode === null ? once(c, 'close') : undefined));
+    for (const c of clients) c.stdin?.end('exit\n');
+    const timer = setTimeout(() => clients.forEach((c) => c.exitCode === null && c.kill('SIGTERM')), 60_000);
+    await Promise.all(closed);
+    clearTimeout(timer);
     // Let the gateway seal and audit the ended sessions before anything else is measured.
     const deadline = Date.now() + 60_000;
     while (
