@@ -3,19 +3,22 @@ import { join } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
- * Runs a TypeScript entry in a worker when Breakglass runs from its sources (the test
- * suite): a transpile-only require hook from the `typescript` devDependency. Built
- * installations always have the compiled `.js` next to the module and never load it.
+ * Node code that installs a transpile-only require hook for `.ts` files (from the
+ * `typescript` devDependency) and then requires the module `entry` evaluates to. Used to
+ * run Breakglass from its sources (the test suite: workers here, child processes in
+ * tests); built installations never load it.
  */
-const TS_LOADER = `
+export function tsLoaderSource(entry: string): string {
+  return `
 const fs = require('node:fs');
 const ts = require('typescript');
 require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
   fileName: file,
   compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
 }).outputText, file);
-require(require('node:worker_threads').workerData.__entry);
+require(${entry});
 `;
+}
 
 /**
  * Starts the worker script `name` (without extension) that sits in `dir`: the compiled
@@ -28,5 +31,9 @@ export function startWorker(dir: string, name: string, options: WorkerOptions = 
   const ts = join(dir, `${name}.ts`);
   if (!existsSync(ts)) throw new TypeError(`worker script ${js} is missing`);
   const workerData = { ...(options.workerData as object), __entry: ts };
-  return new Worker(TS_LOADER, { ...options, eval: true, workerData });
+  return new Worker(tsLoaderSource("require('node:worker_threads').workerData.__entry"), {
+    ...options,
+    eval: true,
+    workerData,
+  });
 }

@@ -7,20 +7,13 @@ import {
   type AsciicastEvent,
   type RecordingCheckpoint,
 } from '../../../src/recording';
+import { tsLoaderSource } from '../../../src/core/worker';
 import { tmpDir } from '../../helpers/tmp';
 
 const REPO = join(__dirname, '../../..');
 const CHILD = join(REPO, 'test/fixtures/recording/crash-writer.ts');
 /** Runs a TypeScript file in a plain node child: a transpile-only require hook (no type check). */
-const LOADER = `
-const fs = require('node:fs');
-const ts = require('typescript');
-require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-  fileName: file,
-  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-}).outputText, file);
-require(process.env.CHILD);
-`;
+const LOADER = tsLoaderSource('process.env.CHILD');
 
 describe('a recording whose writer process is killed', () => {
   it('leaves a prefix that parses, keeps whole characters and matches the checkpoints already printed', async () => {
