@@ -6,8 +6,11 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** Deepest nesting of lists and objects accepted (entries are small, flat records). */
 export const MAX_DEPTH = 32;
 
-// A lone (unpaired) UTF-16 surrogate: not representable in I-JSON (RFC 7493), so rejected.
-const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * A lone (unpaired) UTF-16 surrogate: not representable in I-JSON (RFC 7493), so rejected
+ * (and `Buffer.from` would turn it into U+FFFD silently).
+ */
+export const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * The canonical JSON text of `value` (RFC 8785, JSON Canonicalization Scheme):

@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
-import { MAX_DEPTH } from './canonical';
+import { LONE_SURROGATE, MAX_DEPTH } from './canonical';
 import { entryHash, entryShapeProblem, HASH_DOMAIN, prepareEntry, sealLine, type EntryDraft } from './entry';
 import { CHECKPOINT_TYPE } from './events';
-import { EntryScanner, LONE_SURROGATE, type ScannedEntry } from './scan';
+import { EntryScanner, type ScannedEntry } from './scan';
 
 /** What one line says about itself, before its place in the chain is looked at. */
 export type LineCheck =

@@ -1,4 +1,4 @@
-import { MAX_DEPTH } from './canonical';
+import { LONE_SURROGATE, MAX_DEPTH } from './canonical';
 
 /** What a canonical entry line holds, found without building the parsed value. */
 export interface ScannedEntry {
@@ -324,9 +324,6 @@ export function utf8SequenceLength(b: Uint8Array, i: number, end: number): numbe
   }
   return 0;
 }
-
-/** A lone (unpaired) UTF-16 surrogate: `Buffer.from` would turn it into U+FFFD silently. */
-export const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * The scan of one line given as a string or as UTF-8 bytes, with its fields as strings

@@ -4,7 +4,7 @@ import { CHECKPOINT_TYPE } from './events';
 import type { PublicKeys } from './keys';
 import { LineChecker } from './line-check';
 import { findInsertedEntry } from './localize';
-import { LONE_SURROGATE } from './scan';
+import { LONE_SURROGATE } from './canonical';
 
 /**
  * What is wrong with a log:
