@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { BreakglassError } from '../errors';
-import { createVerifier, pushLines, type VerifyOptions, type VerifyResult } from './verify';
+import { createVerifier, type VerifyOptions, type VerifyResult } from './verify';
+import { pushLines } from './verify-input';
 
 const CHUNK = 1 << 20;
 const NL = 0x0a;

@@ -52,8 +52,6 @@ export {
 } from './log';
 export {
   createVerifier,
-  verifyText,
-  verifyLines,
   type Verifier,
   type VerifyOptions,
   type VerifyResult,
@@ -61,6 +59,7 @@ export {
   type VerifiedCheckpoint,
   type ProblemKind,
 } from './verify';
+export { verifyText, verifyLines } from './verify-input';
 export {
   QueuedTransport,
   createWinstonForwarder,
