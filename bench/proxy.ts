@@ -14,7 +14,7 @@ import {
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { V8_FLAGS } from '../src/core/v8-tuning';
+import { V8_FLAGS } from '../src/core';
 import { argNumber, argValue, percentile, type Benchmark, type BenchContext } from './harness';
 
 /**

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../core/worker';
+import { startWorker } from '../core';
 import { BreakglassError } from '../errors';
 import { RingProducer } from './ring';
 import { OP, type ThreadReply } from './thread-protocol';

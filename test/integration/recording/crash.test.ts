@@ -7,7 +7,7 @@ import {
   type AsciicastEvent,
   type RecordingCheckpoint,
 } from '../../../src/recording';
-import { tsLoaderSource } from '../../../src/core/worker';
+import { tsLoaderSource } from '../../../src/core';
 import { tmpDir } from '../../helpers/tmp';
 
 const REPO = join(__dirname, '../../..');
