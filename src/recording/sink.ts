@@ -27,6 +27,8 @@ class SinkRecording {
     readonly spec: OpenSpec,
     startMs: number,
     private readonly now: () => number,
+    /** Told once, when the recording first fails. */
+    private readonly onFailed: (error: string) => void,
   ) {
     this.frameTime = startMs;
     const clock = { now: () => this.frameTime };
@@ -38,11 +40,17 @@ class SinkRecording {
     this.hash.update(line);
     this.size += line.length;
     this.events++;
-    if (this.failure) return; // counted in the seal, never written after a failed write
     if (this.pending.length === 0) this.pendingSince = this.now();
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.watched) this.watchLines.push(line.toString('utf8'));
+  }
+
+  /** Marks the recording failed (nothing more is recorded or written); the first reason counts. */
+  fail(error: string): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.onFailed(error);
   }
 
   /** Writes what waits, in order; a failed write ends the recording's writes for good. */
@@ -63,9 +71,9 @@ class SinkRecording {
         }
       }
     } catch (err) {
-      this.failure = `writing recording ${this.spec.path} failed: ${(err as Error).message}`;
       this.pending = [];
       this.pendingBytes = 0;
+      this.fail(`writing recording ${this.spec.path} failed: ${(err as Error).message}`);
     }
     this.pendingSince = 0;
   }
@@ -93,7 +101,8 @@ export class RecordingSink {
     if (f.op === OP.OPEN) {
       try {
         const spec = JSON.parse(f.payload.toString('utf8')) as OpenSpec;
-        this.recs.set(f.rec, new SinkRecording(spec, f.time, this.now));
+        const failed = (error: string) => this.post({ kind: 'failed', rec: f.rec, error });
+        this.recs.set(f.rec, new SinkRecording(spec, f.time, this.now, failed));
       } catch (err) {
         this.post({ kind: 'failed', rec: f.rec, error: `cannot start recording: ${(err as Error).message}` });
       }
@@ -107,13 +116,11 @@ export class RecordingSink {
       return;
     }
     r.frameTime = f.time;
-    const failedBefore = r.failure;
     try {
       this.apply(f, r);
     } catch (err) {
-      r.failure ??= `recording ${r.spec.path}: ${(err as Error).message}`;
+      r.fail(`recording ${r.spec.path}: ${(err as Error).message}`);
     }
-    if (r.failure && !failedBefore) this.post({ kind: 'failed', rec: f.rec, error: r.failure });
   }
 
   private apply(f: Frame, r: SinkRecording): void {
@@ -199,16 +206,11 @@ export class RecordingSink {
   writeDue(): number {
     const now = this.now();
     let next = Infinity;
-    for (const [rec, r] of this.recs) {
+    for (const r of this.recs.values()) {
       if (r.pendingSince === 0) continue;
       const due = r.pendingSince + r.spec.flushIntervalMs;
-      if (due > now) {
-        next = Math.min(next, due - now);
-        continue;
-      }
-      const failedBefore = r.failure;
-      r.write();
-      if (r.failure && !failedBefore) this.post({ kind: 'failed', rec, error: r.failure });
+      if (due > now) next = Math.min(next, due - now);
+      else r.write();
     }
     return next;
   }

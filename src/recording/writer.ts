@@ -69,7 +69,7 @@ function closeFd(fd: number): Promise<void> {
 }
 
 /** Hash, size and event count of a recording file as it is on disk. */
-export async function checkpointOfFile(path: string): Promise<RecordingCheckpoint> {
+async function checkpointOfFile(path: string): Promise<RecordingCheckpoint> {
   const hash = createHash('sha256');
   let size = 0;
   let lines = 0;
