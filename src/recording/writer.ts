@@ -119,43 +119,45 @@ class ThreadRecording implements RecordingWriter {
   private readonly maxPending: number;
   private readonly id: number;
   private sealed: RecordingSeal | undefined;
-  private fd = -1;
+  private readonly headerText: string;
+  readonly path: string;
 
+  /**
+   * Registers with the thread and sends it the OPEN frame: the thread writes to `fd` until
+   * its reply to CLOSE, then this side closes it.
+   */
   constructor(
-    readonly path: string,
     private readonly thread: RecordingThread,
-    private readonly headerText: string,
     private readonly opts: RecordingWriterOptions,
+    private readonly fd: number,
+    startMs: number,
   ) {
+    this.path = opts.path;
     this.maxPending = opts.maxPendingBytes ?? 8 * 1024 * 1024;
+    this.headerText = headerLine(opts, startMs).toString('utf8');
     this.id = thread.register({
       failed: (error) => this.fail(error),
       lines: (lines) => this.publish(lines),
     });
-  }
 
-  /** Sends the OPEN frame: the thread writes to `fd` until its reply to CLOSE, then this side closes it. */
-  start(fd: number, startMs: number): void {
-    this.fd = fd;
-    const o = this.opts;
     const encoder: OpenSpec['encoder'] = {
-      kind: o.kind,
-      width: o.width,
-      height: o.height,
-      recordInput: o.recordInput,
-      ...(o.term !== undefined ? { term: o.term } : {}),
-      ...(o.shell !== undefined ? { shell: o.shell } : {}),
-      ...(o.title !== undefined ? { title: o.title } : {}),
-      ...(o.command !== undefined ? { command: o.command } : {}),
-      ...(o.info !== undefined ? { info: o.info } : {}),
+      kind: opts.kind,
+      width: opts.width,
+      height: opts.height,
+      recordInput: opts.recordInput,
+      ...(opts.term !== undefined ? { term: opts.term } : {}),
+      ...(opts.shell !== undefined ? { shell: opts.shell } : {}),
+      ...(opts.title !== undefined ? { title: opts.title } : {}),
+      ...(opts.command !== undefined ? { command: opts.command } : {}),
+      ...(opts.info !== undefined ? { info: opts.info } : {}),
     };
     const spec: OpenSpec = {
       fd,
       path: this.path,
       encoder,
       header: this.headerText,
-      flushIntervalMs: Math.min(Math.max(o.flushIntervalMs ?? 1000, 1), 1000),
-      batchBytes: o.batchBytes ?? 256 * 1024,
+      flushIntervalMs: Math.min(Math.max(opts.flushIntervalMs ?? 1000, 1), 1000),
+      batchBytes: opts.batchBytes ?? 256 * 1024,
     };
     this.thread.send(OP.OPEN, this.id, 0, 0, startMs, Buffer.from(JSON.stringify(spec), 'utf8'));
   }
@@ -297,16 +299,14 @@ export async function openRecording(
 ): Promise<RecordingWriter> {
   checkSize(opts.width, opts.height);
   const startMs = opts.clock.now();
-  const header = headerLine(opts, startMs).toString('utf8');
   const fd = await createFile(opts.path);
   let rec: ThreadRecording;
   try {
-    rec = new ThreadRecording(opts.path, thread, header, opts);
+    rec = new ThreadRecording(thread, opts, fd, startMs);
   } catch (err) {
     closeSync(fd);
     throw err;
   }
-  rec.start(fd, startMs);
   try {
     await rec.flush();
   } catch (err) {
