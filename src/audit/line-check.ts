@@ -1,6 +1,13 @@
-import * as crypto from 'node:crypto';
 import { LONE_SURROGATE, MAX_DEPTH } from './canonical';
-import { entryHash, entryShapeProblem, HASH_DOMAIN, prepareEntry, sealLine, type EntryDraft } from './entry';
+import {
+  entryHash,
+  entryShapeProblem,
+  HASH_DOMAIN,
+  prepareEntry,
+  sealLine,
+  sha256Hex,
+  type EntryDraft,
+} from './entry';
 import { CHECKPOINT_TYPE } from './events';
 import { EntryScanner, type ScannedEntry } from './scan';
 
@@ -25,12 +32,6 @@ const DOMAIN = Buffer.from(HASH_DOMAIN, 'utf8');
 const CHECKPOINT = Buffer.from(CHECKPOINT_TYPE, 'utf8');
 // ignoreBOM: a leading U+FEFF stays in the text (and makes it not JSON) instead of being dropped.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-// crypto.hash (Node >= 20.12) is about twice as fast as createHash for short inputs.
-const sha256Hex: (data: Buffer) => string =
-  typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha256', data, 'hex')
-    : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /**
  * Checks stored lines one at a time: each is an entry, byte-for-byte the canonical
