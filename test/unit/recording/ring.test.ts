@@ -36,6 +36,8 @@ describe('the recording ring', () => {
                 fc.uint8Array({ maxLength: 300 }),
                 fc.constantFrom(0, 32, 96, 224).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
               ),
+              // Where the payload starts in its own buffer (the ring aligns it the same way).
+              offset: fc.integer({ min: 0, max: 15 }),
             }),
             fc.constant({ kind: 'drain' as const }),
           ),
@@ -53,14 +55,15 @@ describe('the recording ring', () => {
               continue;
             }
             const { op, rec, a, b, time } = step;
-            const payload = Buffer.from(step.payload);
+            const payload = Buffer.alloc(step.offset + step.payload.length).subarray(step.offset);
+            payload.set(step.payload);
             const before = producer.used();
             if (producer.tryWrite(op, rec, a, b, time, payload)) {
               queued.push({ op, rec, a, b, time, payload });
             } else {
               // Refused only when it really does not fit: less than one frame free, or (at the
               // end of the ring) less than one frame before the end and one at the start.
-              expect(before).toBeGreaterThanOrEqual(producer.capacity - 2 * frameBytes(payload.length));
+              expect(before).toBeGreaterThanOrEqual(producer.capacity - 2 * frameBytes(payload));
             }
           }
           consumer.drain((f) => read.push(copy(f)));
@@ -101,10 +104,34 @@ describe('the recording ring', () => {
     expect(seen).toEqual([1, 2, 3, 5, 6, 7]);
   });
 
+  it('places each payload at the same offset modulo 8 as its source (word-wise copies into shared memory)', () => {
+    const { producer, consumer } = pair(4096);
+    const source = Buffer.alloc(64 + 100);
+    for (let i = 0; i < source.length; i++) source[i] = i;
+    for (let offset = 0; offset < 16; offset++) {
+      const payload = source.subarray(offset, offset + 100);
+      expect(producer.tryWrite(2, 1, offset, 0, 0, payload)).toBe(true);
+      let seen: Frame | undefined;
+      consumer.drain((f) => {
+        expect(f.payload.byteOffset % 8).toBe(payload.byteOffset % 8);
+        expect(Buffer.compare(f.payload, payload)).toBe(0);
+        seen = f;
+      });
+      expect(seen?.a).toBe(offset);
+    }
+    expect(() => producer.tryWrite(0x10000, 1, 0, 0, 0)).toThrow(RangeError);
+  });
+
   it('refuses frames larger than a quarter of the ring (callers split them) and rings too small to use', () => {
     const { producer } = pair(4096);
-    expect(() => producer.tryWrite(2, 1, 0, 0, 0, Buffer.alloc(producer.maxPayload + 1))).toThrow(RangeError);
-    expect(producer.tryWrite(2, 1, 0, 0, 0, Buffer.alloc(producer.maxPayload))).toBe(true);
+    expect(() => producer.tryWrite(2, 1, 0, 0, 0, Buffer.alloc(1024 - 32 + 1))).toThrow(RangeError);
+    expect(producer.tryWrite(2, 1, 0, 0, 0, Buffer.alloc(1024 - 32))).toBe(true);
+    // maxPayload fits wherever the payload starts (up to 7 bytes of lead).
+    const source = Buffer.alloc(producer.maxPayload + 7);
+    expect(producer.tryWrite(2, 1, 0, 0, 0, source.subarray(7))).toBe(true);
+    expect(() => producer.tryWrite(2, 1, 0, 0, 0, Buffer.alloc(producer.maxPayload + 8).subarray(7))).toThrow(
+      RangeError,
+    );
     expect(() => new RingConsumer(new SharedArrayBuffer(100))).toThrow(TypeError);
   });
 
