@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { fdatasyncSync, writeSync, writevSync } from 'node:fs';
+import { writeSync, writevSync } from 'node:fs';
 import { AsciicastEncoder, type ExitStatus } from './encoder';
 import type { Frame } from './ring';
 import { OP, type OpenSpec, type ThreadReply } from './thread-protocol';
@@ -161,18 +161,13 @@ export class RecordingSink {
 
   private close(f: Frame, r: SinkRecording): void {
     this.recs.delete(f.rec);
-    let error = r.failure;
-    if (!error) {
+    if (!r.failure) {
       r.encoder.end();
       r.write();
-      error = r.failure;
     }
-    try {
-      if (!error) fdatasyncSync(r.spec.fd);
-    } catch (err) {
-      error = `syncing recording ${r.spec.path} failed: ${(err as Error).message}`;
-    }
-    // The descriptor was opened by the event loop, which closes it on this reply.
+    const error = r.failure;
+    // The descriptor was opened by the event loop, which syncs and closes it on this reply
+    // (a sync here would hold up every other recording until the disk is done).
     this.flushLines(f.rec, r);
     this.post({
       kind: 'closed',

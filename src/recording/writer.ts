@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { close as fsClose, closeSync, createReadStream, open as fsOpen } from 'node:fs';
+import { close as fsClose, closeSync, createReadStream, fdatasync, open as fsOpen } from 'node:fs';
 import { BreakglassError } from '../errors';
 import {
   checkSize,
@@ -66,6 +66,17 @@ export interface RecordingWriter {
 
 function closeFd(fd: number): Promise<void> {
   return new Promise((resolve) => fsClose(fd, () => resolve()));
+}
+
+/**
+ * Gets a recording's bytes onto the disk before it is sealed; resolves with what failed.
+ * It runs in libuv's pool, not on the recording thread: syncing a large file takes as
+ * long as the disk needs, and the thread must go on writing the other sessions' data.
+ */
+export function syncFile(fd: number, path: string): Promise<string | undefined> {
+  return new Promise((resolve) =>
+    fdatasync(fd, (err) => resolve(err ? `syncing recording ${path} failed: ${err.message}` : undefined)),
+  );
 }
 
 /** Hash, size and event count of a recording file as it is on disk. */
@@ -273,12 +284,16 @@ class ThreadRecording implements RecordingWriter {
 
   private async finish(): Promise<RecordingSeal> {
     try {
-      const reply = await this.thread
-        .request(OP.CLOSE, this.id, this.opts.clock.now())
-        .finally(() => closeFd(this.fd));
-      if (reply.kind !== 'closed') throw new TypeError(`unexpected reply ${reply.kind}`);
-      this.sealed = reply.seal;
-      if (reply.error) this.fail(reply.error);
+      let reply;
+      try {
+        reply = await this.thread.request(OP.CLOSE, this.id, this.opts.clock.now());
+        if (reply.kind !== 'closed') throw new TypeError(`unexpected reply ${reply.kind}`);
+        this.sealed = reply.seal;
+        const error = reply.error ?? (await syncFile(this.fd, this.path));
+        if (error) this.fail(error);
+      } finally {
+        await closeFd(this.fd);
+      }
       if (this.failure) throw this.failure;
       return reply.seal;
     } finally {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFakeClock, systemClock } from '../../../src/core';
 import { hasCode } from '../../../src/errors';
@@ -193,6 +193,40 @@ describe('openRecording', () => {
     });
     await expect(rec.close()).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
     await expect(openRecording(base(), own)).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
+  });
+
+  it('syncs the whole file before sealing it, off the recording thread, and fails the seal when the sync fails', async () => {
+    const real = fs.fdatasync;
+    const seen: { size: number; fd: number }[] = [];
+    let failWith: NodeJS.ErrnoException | null = null;
+    const spy = jest.spyOn(fs, 'fdatasync').mockImplementation(((
+      fd: number,
+      cb: (e: NodeJS.ErrnoException | null) => void,
+    ) => {
+      seen.push({ size: fs.fstatSync(fd).size, fd });
+      if (failWith) cb(failWith);
+      else real(fd, cb);
+    }) as typeof fs.fdatasync);
+    try {
+      const good = base({ kind: 'exec' });
+      const rec = await openRecording(good, thread);
+      rec.output(Buffer.alloc(300_000, 1));
+      const seal = await rec.close();
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.size).toBe(seal.size); // every byte was written before the sync
+      expect(statSync(good.path).size).toBe(seal.size);
+
+      failWith = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      const bad = await openRecording(base(), thread);
+      bad.output(Buffer.from('x'));
+      await expect(bad.close()).rejects.toMatchObject({
+        code: 'RECORDING_WRITE_FAILED',
+        message: expect.stringContaining('syncing recording'),
+      });
+      expect(() => fs.fstatSync(seen[1]!.fd)).toThrow(); // the descriptor was closed all the same
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('refuses session data after close', async () => {
