@@ -76,6 +76,7 @@ class SinkRecording {
       this.fail(`writing recording ${this.spec.path} failed: ${(err as Error).message}`);
     }
     this.pendingSince = 0;
+    this.encoder.recycle(); // nothing holds the written lines any more
   }
 
   checkpoint() {

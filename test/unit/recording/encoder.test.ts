@@ -210,6 +210,22 @@ describe('AsciicastEncoder for exec sessions', () => {
     ]);
   });
 
+  it('after recycle() carves the next lines from the start of the same memory (earlier lines were consumed)', () => {
+    const { enc, lines } = exec();
+    enc.output(Buffer.from('first'));
+    const first = lines[1]!;
+    const text = first.toString();
+    enc.output(Buffer.from('second')); // without recycle(): fresh bytes after the first line
+    expect(first.toString()).toBe(text);
+    expect(lines[2]!.byteOffset).toBe(first.byteOffset + first.length);
+    enc.recycle();
+    enc.output(Buffer.from('third'));
+    const third = lines[3]!;
+    expect(third.buffer).toBe(first.buffer);
+    expect(third.byteOffset).toBe(first.byteOffset);
+    expect(Buffer.from(JSON.parse(third.toString())[2], 'base64').toString()).toBe('third');
+  });
+
   it.each([
     [false, []],
     [true, ['ib']],
