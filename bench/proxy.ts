@@ -24,12 +24,14 @@ import { argNumber, argValue, percentile, type Benchmark, type BenchContext } fr
  *   gateway, against OpenSSH straight to the same sshd and through an OpenSSH jump host
  *   (`ProxyJump`, a second sshd);
  * - keystroke round trip (one byte to `cat` and back) through the gateway against direct:
- *   p50/p99 and the added latency;
+ *   p50/p99 and the added latency, in the steady state: each path first gets `--warmup`
+ *   keystrokes in the same session (login, windows, and the gateway's JIT: with 50, V8
+ *   was still compiling the relay on the second core while the p99 was measured);
  * - resident memory per idle session with `--sessions` (default 100) interactive shells
  *   open at once (the gateway runs in its own process for this).
  *
  * Arguments: --mb N (default 200), --runs N (default 3, the median is reported),
- * --keystrokes N (default 1000), --sessions N (default 100), --parts LIST (default
+ * --keystrokes N (default 1000), --warmup N (default 1000), --sessions N (default 100), --parts LIST (default
  * `throughput,latency,memory`), --hosts LIST (throughput paths, default `gateway,direct,viajump`).
  */
 
@@ -121,7 +123,7 @@ async function streamSeconds(config: string, host: string, bytes: number): Promi
 }
 
 /** Round-trip times (ms) of single bytes through `cat` on `host`. */
-async function roundTrips(config: string, host: string, n: number): Promise<number[]> {
+async function roundTrips(config: string, host: string, n: number, warmup: number): Promise<number[]> {
   const child = spawn('ssh', ['-F', config, host, 'cat'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const times: number[] = [];
   let waiting: ((v: void) => void) | undefined;
@@ -138,7 +140,7 @@ async function roundTrips(config: string, host: string, n: number): Promise<numb
     });
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
-  for (let i = 0; i < 50; i++) await one(); // warm-up: login, window, JIT
+  for (let i = 0; i < warmup; i++) await one();
   for (let i = 0; i < n; i++) times.push(await one());
   child.stdin!.end();
   await once(child, 'close');
@@ -239,9 +241,9 @@ async function throughput(
     ctx.ratio('gateway / jump host', rate('gateway'), rate('viajump'), { min: 1.0 });
 }
 
-async function latency(ctx: BenchContext, config: string, keystrokes: number): Promise<void> {
-  const direct = await roundTrips(config, 'direct', keystrokes);
-  const through = await roundTrips(config, 'gateway', keystrokes);
+async function latency(ctx: BenchContext, config: string, keystrokes: number, warmup: number): Promise<void> {
+  const direct = await roundTrips(config, 'direct', keystrokes, warmup);
+  const through = await roundTrips(config, 'gateway', keystrokes, warmup);
   ctx.figure('keystroke round trip direct p50', percentile(direct, 50), 'ms');
   ctx.figure('keystroke round trip direct p99', percentile(direct, 99), 'ms');
   ctx.figure('keystroke round trip gateway p50', percentile(through, 50), 'ms');
@@ -254,6 +256,7 @@ export const benchmark: Benchmark = async (ctx) => {
   const mb = argNumber(ctx.args, 'mb', 200);
   const runs = argNumber(ctx.args, 'runs', 3);
   const keystrokes = argNumber(ctx.args, 'keystrokes', 1000);
+  const warmup = argNumber(ctx.args, 'warmup', 1000);
   const sessions = argNumber(ctx.args, 'sessions', 100);
   const bytes = Math.round(mb * 1_000_000);
   const parts = new Set((argValue(ctx.args, 'parts') ?? 'throughput,latency,memory').split(','));
@@ -341,7 +344,7 @@ export const benchmark: Benchmark = async (ctx) => {
     // Memory first, in a fresh gateway process (the streams would leave freed pages in its RSS).
     if (parts.has('memory')) await idleMemory(ctx, config, gateway, sessions);
     if (parts.has('throughput')) await throughput(ctx, config, gateway, { mb, bytes, runs, hosts });
-    if (parts.has('latency')) await latency(ctx, config, keystrokes);
+    if (parts.has('latency')) await latency(ctx, config, keystrokes, warmup);
     gateway.send({ cmd: 'stop' });
     await once(gateway, 'exit');
   } finally {
