@@ -73,7 +73,7 @@ function closeFd(fd: number): Promise<void> {
  * It runs in libuv's pool, not on the recording thread: syncing a large file takes as
  * long as the disk needs, and the thread must go on writing the other sessions' data.
  */
-export function syncFile(fd: number, path: string): Promise<string | undefined> {
+function syncFile(fd: number, path: string): Promise<string | undefined> {
   return new Promise((resolve) =>
     fdatasync(fd, (err) => resolve(err ? `syncing recording ${path} failed: ${err.message}` : undefined)),
   );
