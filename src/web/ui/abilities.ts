@@ -1,17 +1,6 @@
-import type { Subject as IdentitySubject } from '../../identity';
 import { permissionsOf, type CompiledPolicy, type Permission, type Subject } from '../../policy';
 
-/** The policy's view of a logged-in person (email may be empty for IdPs that send none). */
-export function policySubject(s: IdentitySubject): Subject {
-  return {
-    sub: s.sub,
-    email: s.email ?? '',
-    ...(s.name ? { name: s.name } : {}),
-    groups: s.groups,
-    amr: s.amr,
-    claims: s.claims,
-  };
-}
+export { policySubject } from '../../identity'; // one conversion, the identity module's
 
 /** What a person may do in the UI; pages and navigation are shown by these. */
 export interface Abilities {

@@ -9,20 +9,9 @@ import {
   safeText,
 } from '../../../access';
 import { parseDuration } from '../../../config';
-import type { Subject as IdentitySubject } from '../../../identity';
-import { SAFE_LOGIN_RE, type Subject } from '../../../policy';
+import { SAFE_LOGIN_RE } from '../../../policy';
 
-/** The policy's view of the caller (policy wants an e-mail string; none is ''). */
-export function policySubject(s: IdentitySubject): Subject {
-  return {
-    sub: s.sub,
-    email: s.email ?? '',
-    ...(s.name ? { name: s.name } : {}),
-    groups: s.groups,
-    amr: s.amr,
-    claims: s.claims,
-  };
-}
+export { policySubject } from '../../../identity'; // one conversion, the identity module's
 
 export const idParams = z.strictObject({
   id: z.string().regex(ID_RE, { message: 'not a request id' }).describe('Request (and grant) id.'),
