@@ -12,6 +12,7 @@ import { systemClock, systemRandom } from '../../../src/core';
 import { startDemoHost, type DemoHost } from '../../../src/devhost';
 import { createSilentLogger } from '../../../src/logging';
 import { freePort } from '../../helpers/ports';
+import { sshBaseOptions } from '../../helpers/ssh-client';
 import { generateKey } from '../../helpers/ssh-keygen';
 import { tmpDir } from '../../helpers/tmp';
 
@@ -53,20 +54,7 @@ function login(cred: { key: string; cert: string }, user: string) {
   const known = join(dir.path, 'known_hosts');
   writeFileSync(known, `@cert-authority * ${formatAuthorizedKey(authority.publicKey('host')!)}\n`);
   return ssh([
-    '-F',
-    '/dev/null',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'IdentityAgent=none',
-    '-o',
-    `UserKnownHostsFile=${known}`,
-    '-o',
-    'GlobalKnownHostsFile=/dev/null',
-    '-o',
-    'StrictHostKeyChecking=yes',
+    ...sshBaseOptions(known),
     '-o',
     'HostKeyAlias=demo',
     '-i',
