@@ -30,7 +30,7 @@ import { argNumber, argValue, percentile, type Benchmark, type BenchContext } fr
  * - resident memory per idle session with `--sessions` (default 100) interactive shells
  *   open at once (the gateway runs in its own process for this).
  *
- * Arguments: --mb N (default 200), --runs N (default 3, the median is reported),
+ * Arguments: --mb N (default 200), --runs N (default 3; the median is reported, and each run's rate as a note),
  * --keystrokes N (default 1000), --warmup N (default 1000), --sessions N (default 100), --parts LIST (default
  * `throughput,latency,memory`), --hosts LIST (throughput paths, default `gateway,direct,viajump`).
  */
@@ -233,6 +233,9 @@ async function throughput(
     viajump: 'throughput OpenSSH jump host (-J)',
   };
   for (const h of o.hosts) ctx.figure(names[h] ?? h, rate(h), 'MB/s');
+  // Single runs on a shared 2-core VM vary by ±15%: show the spread behind each median.
+  for (const h of o.hosts)
+    ctx.note(`${h} runs: ${times[h]!.map((s) => (o.bytes / 1e6 / s).toFixed(0)).join(', ')} MB/s`);
   if (cpu.length > 0)
     ctx.figure('gateway CPU time per 100 MB streamed', ((median(cpu) / o.bytes) * 1e8) / 1000, 's');
   if (times.gateway && times.direct)
