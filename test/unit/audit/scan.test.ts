@@ -38,6 +38,15 @@ function reference(
   };
 }
 
+/** Whatever the scanner accepts, the reference accepts too, with the same fields. */
+function expectNoFalseAccept(line: string | Uint8Array): void {
+  const scanned = scanCanonicalEntry(line);
+  if (scanned === null) return;
+  const expected = reference(line);
+  expect(expected).not.toBeNull();
+  expect(scanned).toMatchObject(expected!);
+}
+
 // Keys needing no escapes, from every UTF-8 length and both sides of the place where
 // UTF-16 order and code point order differ (U+E000..U+FFFF against U+10000 and above).
 const KEY_CHARS = [
@@ -136,11 +145,7 @@ describe('the single-pass canonical entry scan', () => {
                   ? line.slice(0, at) + e.ch + line.slice(at)
                   : line.slice(0, at) + line.slice(at + 1);
           }
-          const scanned = scanCanonicalEntry(line);
-          if (scanned === null) return;
-          const expected = reference(line);
-          expect(expected).not.toBeNull();
-          expect(scanned).toMatchObject(expected!);
+          expectNoFalseAccept(line);
         },
       ),
       { numRuns: 3000 },
@@ -195,11 +200,7 @@ describe('the single-pass canonical entry scan', () => {
                   ? Buffer.concat([line.subarray(0, at), b, line.subarray(at)])
                   : Buffer.concat([line.subarray(0, at), b, line.subarray(at + 1)]);
           }
-          const scanned = scanCanonicalEntry(line);
-          if (scanned === null) return;
-          const expected = reference(line);
-          expect(expected).not.toBeNull();
-          expect(scanned).toMatchObject(expected!);
+          expectNoFalseAccept(line);
         },
       ),
       { numRuns: 3000 },
