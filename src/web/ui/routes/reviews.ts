@@ -1,4 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Subject } from '../../../policy';
 import type { UiContext } from '../../app';
 import type { UiDeps } from '../deps';
 import { queryParam } from '../forms';
@@ -9,6 +10,9 @@ import { emergencyQueueView, filterRequests, queueView, type QueueFilters } from
 export function reviewPages(ctx: UiContext, deps: UiDeps): Router {
   const router = Router();
   const { access, clock } = deps;
+  /** Emergency requests still waiting for their after-the-fact sign-off. */
+  const openSignOffs = (person: Subject) =>
+    access.listRequests(person, { scope: 'post-review', status: 'open', limit: 500 });
 
   router.get(
     '/reviews',
@@ -32,11 +36,7 @@ export function reviewPages(ctx: UiContext, deps: UiDeps): Router {
                 status: show === 'open' ? 'open' : 'all',
                 limit: 500,
               });
-        const open = await access.listRequests(v.person, {
-          scope: 'post-review',
-          status: 'open',
-          limit: 500,
-        });
+        const open = await openSignOffs(v.person);
         render(req, res, {
           title: 'Reviews',
           current: 'reviews',
@@ -60,11 +60,7 @@ export function reviewPages(ctx: UiContext, deps: UiDeps): Router {
     async (req: Request, res: Response, next: NextFunction) => {
       try {
         const v = viewerOf(res);
-        const open = await access.listRequests(v.person, {
-          scope: 'post-review',
-          status: 'open',
-          limit: 500,
-        });
+        const open = await openSignOffs(v.person);
         const recent = (await access.listRequests(v.person, { scope: 'all', status: 'all', limit: 1000 }))
           .filter((r) => r.emergency && r.post_review?.status === 'signed_off')
           .slice(0, 20);
