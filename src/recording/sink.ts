@@ -1,11 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { writeSync, writevSync } from 'node:fs';
+import { RecordingFile, systemFileOps, type FileOps } from './append-file';
 import { AsciicastEncoder, type ExitStatus } from './encoder';
 import type { Frame } from './ring';
 import { OP, type OpenSpec, type ThreadReply } from './thread-protocol';
-
-/** Most buffers handed to one writev (IOV_MAX is 1024 on Linux). */
-const IOV_MAX = 1024;
 
 /** One recording as the recording thread keeps it: encoder, running hash, bytes waiting for the file. */
 class SinkRecording {
@@ -22,6 +19,7 @@ class SinkRecording {
   /** The time of the frame being handled: the encoder's clock. */
   frameTime: number;
   readonly encoder: AsciicastEncoder;
+  private readonly file: RecordingFile;
 
   constructor(
     readonly spec: OpenSpec,
@@ -29,8 +27,10 @@ class SinkRecording {
     private readonly now: () => number,
     /** Told once, when the recording first fails. */
     private readonly onFailed: (error: string) => void,
+    fileOps: FileOps,
   ) {
     this.frameTime = startMs;
+    this.file = new RecordingFile(spec.fd, fileOps);
     const clock = { now: () => this.frameTime };
     this.encoder = new AsciicastEncoder({ ...spec.encoder, clock }, (line) => this.record(line));
     this.record(Buffer.from(spec.header, 'utf8'));
@@ -40,7 +40,7 @@ class SinkRecording {
     this.hash.update(line);
     this.size += line.length;
     this.events++;
-    if (this.pending.length === 0) this.pendingSince = this.now();
+    if (this.pendingSince === 0) this.pendingSince = this.now();
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.watched) this.watchLines.push(line.toString('utf8'));
@@ -53,30 +53,28 @@ class SinkRecording {
     this.onFailed(error);
   }
 
-  /** Writes what waits, in order; a failed write ends the recording's writes for good. */
-  write(): void {
-    if (this.failure || this.pending.length === 0) return;
-    const fd = this.spec.fd;
+  /**
+   * Writes what waits, in order; `complete`: all of it (a flush, a deadline, the close),
+   * else direct I/O may keep the part of a block at the end for the next write. A failed
+   * write ends the recording's writes for good.
+   */
+  write(complete = true): void {
+    if (this.failure || (this.pending.length === 0 && (!complete || this.file.waiting === 0))) return;
     try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, IOV_MAX);
-        let bytes = 0;
-        for (const b of batch) bytes += b.length;
-        this.pendingBytes -= bytes;
-        const written = writevSync(fd, batch);
-        if (written < bytes) {
-          // A short write: finish the rest in order before anything else.
-          const rest = Buffer.concat(batch, bytes);
-          for (let off = written; off < bytes;) off += writeSync(fd, rest, off, bytes - off);
-        }
-      }
+      this.file.write(this.pending, complete);
     } catch (err) {
-      this.pending = [];
-      this.pendingBytes = 0;
       this.fail(`writing recording ${this.spec.path} failed: ${(err as Error).message}`);
     }
-    this.pendingSince = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
+    // Bytes still held wait since before the oldest of these: their deadline stays.
+    if (this.failure || this.file.waiting === 0) this.pendingSince = 0;
     this.encoder.recycle(); // nothing holds the written lines any more
+  }
+
+  /** The last complete write has been made: the direct descriptor is closed. */
+  closeFile(): void {
+    this.file.close();
   }
 
   checkpoint() {
@@ -96,6 +94,7 @@ export class RecordingSink {
   constructor(
     private readonly post: (reply: ThreadReply) => void,
     private readonly now: () => number = Date.now,
+    private readonly fileOps: FileOps = systemFileOps,
   ) {}
 
   handle(f: Frame): void {
@@ -103,7 +102,7 @@ export class RecordingSink {
       try {
         const spec = JSON.parse(f.payload.toString('utf8')) as OpenSpec;
         const failed = (error: string) => this.post({ kind: 'failed', rec: f.rec, error });
-        this.recs.set(f.rec, new SinkRecording(spec, f.time, this.now, failed));
+        this.recs.set(f.rec, new SinkRecording(spec, f.time, this.now, failed, this.fileOps));
       } catch (err) {
         this.post({ kind: 'failed', rec: f.rec, error: `cannot start recording: ${(err as Error).message}` });
       }
@@ -157,7 +156,7 @@ export class RecordingSink {
   private data(r: SinkRecording, encode: () => void): void {
     if (r.failure) return;
     encode();
-    if (r.pendingBytes >= r.spec.batchBytes) r.write();
+    if (r.pendingBytes >= r.spec.batchBytes) r.write(false);
   }
 
   private close(f: Frame, r: SinkRecording): void {
@@ -166,6 +165,7 @@ export class RecordingSink {
       r.encoder.end();
       r.write();
     }
+    r.closeFile();
     const error = r.failure;
     // The descriptor was opened by the event loop, which syncs and closes it on this reply
     // (a sync here would hold up every other recording until the disk is done).
@@ -186,7 +186,10 @@ export class RecordingSink {
 
   /** The thread is stopping: what waits is written (the event loop closes the files). */
   shutdown(): void {
-    for (const r of this.recs.values()) r.write();
+    for (const r of this.recs.values()) {
+      r.write();
+      r.closeFile();
+    }
     this.recs.clear();
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DIRECT_BLOCK, systemFileOps, type FileOps } from '../../../src/recording/append-file';
 import { headerLine } from '../../../src/recording/encoder';
 import type { Frame } from '../../../src/recording/ring';
 import { RecordingSink } from '../../../src/recording/sink';
@@ -20,12 +21,13 @@ function frame(op: number, fields: Partial<Omit<Frame, 'op'>> = {}): Frame {
   return { op, rec: 1, a: 0, b: 0, time: START, payload: Buffer.alloc(0), ...fields };
 }
 
-function setup(fd: number, path: string, extra: Partial<OpenSpec> = {}) {
+function setup(fd: number, path: string, extra: Partial<OpenSpec> = {}, fileOps?: FileOps) {
   const replies: ThreadReply[] = [];
   let now = 1_000;
   const sink = new RecordingSink(
     (r) => replies.push(r),
     () => now,
+    fileOps,
   );
   const encoder = { kind: 'exec' as const, width: 80, height: 24, recordInput: false, command: 'cat' };
   const spec: OpenSpec = {
@@ -89,6 +91,31 @@ describe('the recording thread sink', () => {
       sink.handle(frame(OP.OUT, { payload: Buffer.from('x') }));
       advance(40);
       expect(sink.writeDue()).toBe(60);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('keeps the deadline of bytes held back from a direct write, and writes them when it comes', () => {
+    const path = join(tmp.path, 'held.cast');
+    const fd = openSync(path, 'wx', 0o600);
+    // A plain second descriptor stands in for O_DIRECT (this runs on any filesystem).
+    const ops: FileOps = { ...systemFileOps, openDirect: (f) => openSync(`/proc/self/fd/${f}`, 'r+') };
+    try {
+      const { sink, advance } = setup(fd, path, { flushIntervalMs: 100, batchBytes: DIRECT_BLOCK }, ops);
+      sink.handle(frame(OP.OUT, { payload: Buffer.alloc(10_000, 1) })); // header and line: over 2 blocks
+      const written = readFileSync(path).length;
+      expect(written).toBe(3 * DIRECT_BLOCK);
+      advance(60);
+      sink.handle(frame(OP.OUT, { payload: Buffer.from('x') }));
+      expect(sink.writeDue()).toBe(40); // the held bytes wait since the header came, not since 'x'
+      expect(readFileSync(path).length).toBe(written);
+      advance(40);
+      expect(sink.writeDue()).toBe(Infinity);
+      const all = readFileSync(path);
+      expect(all.length).toBeGreaterThan(written);
+      expect(all.toString()).toContain(`, "ob", "${Buffer.alloc(10_000, 1).toString('base64')}"]\n`);
+      expect(all.toString().endsWith(', "ob", "eA=="]\n')).toBe(true);
     } finally {
       closeSync(fd);
     }

@@ -1,0 +1,210 @@
+import fc from 'fast-check';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DIRECT_BLOCK, RecordingFile, systemFileOps, type FileOps } from '../../../src/recording/append-file';
+import { tmpDir } from '../../helpers/tmp';
+
+let tmp: ReturnType<typeof tmpDir>;
+let n = 0;
+beforeAll(() => {
+  tmp = tmpDir('breakglass-append-');
+});
+afterAll(() => tmp.cleanup());
+
+/**
+ * Real file writes through a stand-in for the O_DIRECT descriptor (a plain second
+ * descriptor, so this runs on any filesystem) that refuses what direct I/O refuses: an
+ * offset, length or file position that is not a whole number of blocks. `fail(call)` lets
+ * a test make the i-th direct write fail or come up short.
+ */
+function strictOps(fail?: (call: number, length: number) => number | Error | undefined) {
+  const directFds = new Set<number>();
+  const log = { direct: 0, buffered: 0, bufferedBytes: 0, closed: 0 };
+  let call = 0;
+  const ops: FileOps = {
+    openDirect(fd) {
+      const d = openSync(`/proc/self/fd/${fd}`, 'r+');
+      directFds.add(d);
+      return d;
+    },
+    write(fd, buf, offset, length, position) {
+      if (!directFds.has(fd)) {
+        log.buffered++;
+        log.bufferedBytes += length;
+        return systemFileOps.write(fd, buf, offset, length, position);
+      }
+      for (const v of [offset, length, position])
+        if (v % DIRECT_BLOCK !== 0) throw Object.assign(new Error(`unaligned ${v}`), { code: 'EINVAL' });
+      const outcome = fail?.(call++, length);
+      if (outcome instanceof Error) throw outcome;
+      log.direct++;
+      return systemFileOps.write(fd, buf, offset, outcome ?? length, position);
+    },
+    writev(fd, bufs, position) {
+      if (directFds.has(fd)) throw new Error('writev on the direct descriptor');
+      log.buffered++;
+      return systemFileOps.writev(fd, bufs, position);
+    },
+    close(fd) {
+      log.closed++;
+      directFds.delete(fd);
+      closeSync(fd);
+    },
+  };
+  return { ops, log };
+}
+
+function withFile<T>(run: (fd: number, path: string) => T): T {
+  const path = join(tmp.path, `f${n++}.cast`);
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    return run(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Lines of the given sizes, each byte telling where it is (a misplaced block shows). */
+function linesOf(sizes: number[], start = 0): Buffer[] {
+  let at = start;
+  return sizes.map((size) => {
+    const b = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) b[i] = (at++ * 7 + 3) & 0xff;
+    return b;
+  });
+}
+
+describe('RecordingFile: appends with direct I/O for whole blocks, the page cache for the rest', () => {
+  it('leaves exactly the bytes written, in order, for any line sizes and any mix of complete and partial writes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            sizes: fc.array(
+              fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 3000, max: 70_000 })),
+              {
+                maxLength: 12,
+              },
+            ),
+            complete: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        (writes) =>
+          withFile((fd, path) => {
+            const { ops, log } = strictOps();
+            const file = new RecordingFile(fd, ops);
+            expect(file.isDirect).toBe(true);
+            const all: Buffer[] = [];
+            let total = 0;
+            for (const w of writes) {
+              const lines = linesOf(w.sizes, total);
+              for (const l of lines) total += l.length;
+              all.push(...lines);
+              file.write(lines, w.complete);
+              const onFile = readFileSync(path);
+              // Never more than was written; a complete write leaves all of it; a partial one at most a block short.
+              expect(Buffer.concat(all).subarray(0, onFile.length).equals(onFile)).toBe(true);
+              expect(onFile.length + file.waiting).toBe(total);
+              if (w.complete) expect(file.waiting).toBe(0);
+              expect(file.waiting).toBeLessThan(DIRECT_BLOCK);
+            }
+            file.write([], true);
+            expect(readFileSync(path).equals(Buffer.concat(all))).toBe(true);
+            if (total >= 2 * DIRECT_BLOCK) expect(log.direct).toBeGreaterThan(0);
+            file.close();
+            expect(log.closed).toBe(1);
+          }),
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('sends whole blocks directly and only the end of the file through the page cache', () => {
+    withFile((fd, path) => {
+      const { ops, log } = strictOps();
+      const file = new RecordingFile(fd, ops);
+      file.write(linesOf([10 * DIRECT_BLOCK + 100]), false);
+      expect(log).toEqual({ direct: 1, buffered: 0, bufferedBytes: 0, closed: 0 });
+      expect(readFileSync(path).length).toBe(10 * DIRECT_BLOCK);
+      expect(file.waiting).toBe(100);
+      file.write([], true);
+      expect(log).toEqual({ direct: 1, buffered: 1, bufferedBytes: 100, closed: 0 });
+      expect(readFileSync(path).length).toBe(10 * DIRECT_BLOCK + 100);
+      // Nothing new: a complete write has nothing to do.
+      file.write([], true);
+      expect(log.buffered).toBe(1);
+      // Only the new bytes of the held block go out again.
+      file.write(linesOf([50], 10 * DIRECT_BLOCK + 100), true);
+      expect(log).toEqual({ direct: 1, buffered: 2, bufferedBytes: 150, closed: 0 });
+    });
+  });
+
+  it('falls back to the page cache for good when a direct write is refused (EINVAL), keeping every byte', () => {
+    withFile((fd, path) => {
+      const einval = Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' });
+      const { ops, log } = strictOps((call) => (call === 1 ? einval : undefined));
+      const file = new RecordingFile(fd, ops);
+      const lines = linesOf([5 * DIRECT_BLOCK + 7, 6 * 1024 * 1024, 3 * DIRECT_BLOCK]);
+      file.write(lines.slice(0, 1), true);
+      file.write(lines.slice(1), false); // 6 MiB: fills the 4 MiB stage, whose write is refused
+      expect(file.isDirect).toBe(false);
+      expect(log.closed).toBe(1);
+      expect(file.waiting).toBe(0);
+      expect(readFileSync(path).equals(Buffer.concat(lines))).toBe(true);
+      const more = linesOf([9000], Buffer.concat(lines).length);
+      file.write(more, false);
+      expect(readFileSync(path).equals(Buffer.concat([...lines, ...more]))).toBe(true);
+    });
+  });
+
+  it('falls back after a short direct write and finishes the rest through the page cache', () => {
+    withFile((fd, path) => {
+      const { ops } = strictOps((call, length) => (call === 0 ? length - DIRECT_BLOCK - 512 : undefined));
+      const file = new RecordingFile(fd, ops);
+      const lines = linesOf([3 * DIRECT_BLOCK + 10, 50]);
+      file.write(lines, false);
+      expect(file.isDirect).toBe(false);
+      expect(readFileSync(path).equals(Buffer.concat(lines))).toBe(true);
+    });
+  });
+
+  it('uses the page cache alone when there is no direct descriptor, and says so', () => {
+    withFile((fd, path) => {
+      const { ops, log } = strictOps();
+      const file = new RecordingFile(fd, {
+        ...ops,
+        openDirect: () => {
+          throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' });
+        },
+      });
+      expect(file.isDirect).toBe(false);
+      const lines = linesOf([20_000, 1]);
+      file.write(lines, false); // buffered writes are always complete
+      expect(file.waiting).toBe(0);
+      expect(readFileSync(path).equals(Buffer.concat(lines))).toBe(true);
+      expect(log.direct).toBe(0);
+      file.close();
+      expect(log.closed).toBe(0);
+    });
+  });
+
+  it('throws any other write error (a full or failing disk)', () => {
+    withFile((fd) => {
+      const eio = Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      const { ops } = strictOps(() => eio);
+      const file = new RecordingFile(fd, ops);
+      expect(() => file.write(linesOf([2 * DIRECT_BLOCK]), false)).toThrow(/EIO/);
+      expect(file.isDirect).toBe(true);
+    });
+  });
+
+  it('opens no direct descriptor for what is not a regular file', () => {
+    const fd = openSync('/dev/null', 'w');
+    try {
+      expect(new RecordingFile(fd).isDirect).toBe(false);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
