@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,4 +6,14 @@ import { join } from 'node:path';
 export function tmpDir(prefix = 'breakglass-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Runs `run` on a new file at `path` (mode 0600), open for writing; closes it afterwards. */
+export function withNewFile<T>(path: string, run: (fd: number) => T): T {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    return run(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

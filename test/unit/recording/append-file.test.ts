@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIRECT_BLOCK, RecordingFile, systemFileOps, type FileOps } from '../../../src/recording/append-file';
-import { tmpDir } from '../../helpers/tmp';
+import { tmpDir, withNewFile } from '../../helpers/tmp';
 
 let tmp: ReturnType<typeof tmpDir>;
 let n = 0;
@@ -56,12 +56,7 @@ function strictOps(fail?: (call: number, length: number) => number | Error | und
 
 function withFile<T>(run: (fd: number, path: string) => T): T {
   const path = join(tmp.path, `f${n++}.cast`);
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    return run(fd, path);
-  } finally {
-    closeSync(fd);
-  }
+  return withNewFile(path, (fd) => run(fd, path));
 }
 
 /** Lines of the given sizes, each byte telling where it is (a misplaced block shows). */

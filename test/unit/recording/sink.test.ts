@@ -6,7 +6,7 @@ import { headerLine } from '../../../src/recording/encoder';
 import type { Frame } from '../../../src/recording/ring';
 import { RecordingSink } from '../../../src/recording/sink';
 import { OP, type OpenSpec, type ThreadReply } from '../../../src/recording/thread-protocol';
-import { tmpDir } from '../../helpers/tmp';
+import { tmpDir, withNewFile } from '../../helpers/tmp';
 
 const START = Date.UTC(2026, 0, 1);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -46,8 +46,7 @@ function setup(fd: number, path: string, extra: Partial<OpenSpec> = {}, fileOps?
 describe('the recording thread sink', () => {
   it('encodes, hashes and writes a recording: flush, checkpoint, exit and close with its seal', () => {
     const path = join(tmp.path, 'ok.cast');
-    const fd = openSync(path, 'wx', 0o600);
-    try {
+    withNewFile(path, (fd) => {
       const { sink, replies } = setup(fd, path);
       sink.handle(frame(OP.OUT, { time: START + 500, payload: Buffer.from([0, 1, 2, 255]) }));
       sink.handle(frame(OP.FLUSH, { a: 7 }));
@@ -74,15 +73,12 @@ describe('the recording thread sink', () => {
       sink.handle(frame(OP.FLUSH, { a: 10 }));
       expect(replies[3]).toEqual({ kind: 'refused', req: 10, error: 'recording 1 is not open' });
       expect(readFileSync(path).equals(all)).toBe(true);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('writes what waits once the flush interval has passed, and says when the next write is due', () => {
     const path = join(tmp.path, 'due.cast');
-    const fd = openSync(path, 'wx', 0o600);
-    try {
+    withNewFile(path, (fd) => {
       const { sink, advance } = setup(fd, path, { flushIntervalMs: 100 });
       expect(sink.writeDue()).toBe(100); // the header waits since the open
       advance(100);
@@ -91,17 +87,14 @@ describe('the recording thread sink', () => {
       sink.handle(frame(OP.OUT, { payload: Buffer.from('x') }));
       advance(40);
       expect(sink.writeDue()).toBe(60);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('keeps the deadline of bytes held back from a direct write, and writes them when it comes', () => {
     const path = join(tmp.path, 'held.cast');
-    const fd = openSync(path, 'wx', 0o600);
     // A plain second descriptor stands in for O_DIRECT (this runs on any filesystem).
     const ops: FileOps = { ...systemFileOps, openDirect: (f) => openSync(`/proc/self/fd/${f}`, 'r+') };
-    try {
+    withNewFile(path, (fd) => {
       const { sink, advance } = setup(fd, path, { flushIntervalMs: 100, batchBytes: DIRECT_BLOCK }, ops);
       sink.handle(frame(OP.OUT, { payload: Buffer.alloc(10_000, 1) })); // header and line: over 2 blocks
       const written = readFileSync(path).length;
@@ -116,15 +109,12 @@ describe('the recording thread sink', () => {
       expect(all.length).toBeGreaterThan(written);
       expect(all.toString()).toContain(`, "ob", "${Buffer.alloc(10_000, 1).toString('base64')}"]\n`);
       expect(all.toString().endsWith(', "ob", "eA=="]\n')).toBe(true);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('sends the lines of a watched recording after each batch, and none once unwatched', () => {
     const path = join(tmp.path, 'watch.cast');
-    const fd = openSync(path, 'wx', 0o600);
-    try {
+    withNewFile(path, (fd) => {
       const { sink, replies } = setup(fd, path);
       sink.handle(frame(OP.WATCH, { a: 1 }));
       sink.handle(frame(OP.OUT, { payload: Buffer.from('hi') }));
@@ -134,9 +124,7 @@ describe('the recording thread sink', () => {
       sink.handle(frame(OP.OUT, { payload: Buffer.from('hi') }));
       sink.afterBatch();
       expect(replies).toHaveLength(1);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('reports a failed write once (a full disk), records nothing after it, and seals with the error', () => {
