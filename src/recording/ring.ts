@@ -134,6 +134,15 @@ export class RingProducer extends RingView {
       return true;
     }
   }
+
+  /** Asks the consumer to report when it has next taken frames (as a full ring does). */
+  askForRoom(): void {
+    Atomics.store(this.ctrl, WAITING, 1);
+    if (Atomics.load(this.ctrl, SLEEPING) === 1) {
+      Atomics.store(this.ctrl, SLEEPING, 0);
+      Atomics.notify(this.ctrl, SLEEPING);
+    }
+  }
 }
 
 /** The reading end (the recording thread). */
@@ -175,17 +184,27 @@ export class RingConsumer extends RingView {
   }
 
   /**
-   * Blocks this thread until a frame is queued or `timeoutMs` passes; `queued` when one
-   * already was (no sleep at all).
+   * Resolves when a frame is queued, `wake()` is called or `timeoutMs` passes (`ok` or
+   * `timed-out`); `queued` at once (after the event loop's pending callbacks, so that I/O
+   * gets its turn) when a frame already is.
    */
-  wait(timeoutMs: number): 'queued' | 'ok' | 'not-equal' | 'timed-out' {
+  async waitAsync(timeoutMs: number): Promise<'queued' | 'ok' | 'not-equal' | 'timed-out'> {
     Atomics.store(this.ctrl, SLEEPING, 1);
     if (Atomics.load(this.ctrl, WRITE) !== Atomics.load(this.ctrl, READ)) {
       Atomics.store(this.ctrl, SLEEPING, 0);
+      await new Promise<void>((resolve) => setImmediate(resolve));
       return 'queued';
     }
-    const woke = Atomics.wait(this.ctrl, SLEEPING, 1, Math.max(0, timeoutMs));
+    const waiting = Atomics.waitAsync(this.ctrl, SLEEPING, 1, Math.max(0, timeoutMs));
+    const woke = waiting.async ? await waiting.value : waiting.value;
     Atomics.store(this.ctrl, SLEEPING, 0);
     return woke;
+  }
+
+  /** Ends a `waitAsync` of this thread's (e.g. from an I/O callback). */
+  wake(): void {
+    if (Atomics.load(this.ctrl, SLEEPING) !== 1) return;
+    Atomics.store(this.ctrl, SLEEPING, 0);
+    Atomics.notify(this.ctrl, SLEEPING);
   }
 }

@@ -41,6 +41,7 @@ export class RecordingThread {
   private readonly overflow: Queued[] = [];
   private readonly clients = new Map<number, ThreadClient>();
   private readonly requests = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private roomWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private nextRec = 1;
   private nextReq = 1;
   private stopped: string | undefined;
@@ -56,6 +57,18 @@ export class RecordingThread {
   /** Whether writers should pause their sources until a flush (frames are waiting for room). */
   pressure(): boolean {
     return this.overflow.length > 0 || this.ring.used() > this.ring.capacity / 2;
+  }
+
+  /**
+   * Resolves when the pressure is off (the thread has taken what the ring held); at once
+   * when it is already. Rejects when the thread is gone.
+   */
+  room(): Promise<void> {
+    if (this.stopped) return Promise.reject(this.failure(this.stopped));
+    if (!this.pressure()) return Promise.resolve();
+    const wait = new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+    this.ring.askForRoom();
+    return wait;
   }
 
   register(client: ThreadClient): number {
@@ -87,20 +100,21 @@ export class RecordingThread {
     this.overflow.push({ op, rec, a, b, time, ...(payload ? { payload: Buffer.from(payload) } : {}) });
   }
 
-  /** Sends a request frame (`a` carries its id) and resolves with the thread's reply. */
-  request(op: number, rec: number, time: number): Promise<Reply> {
+  /** Sends a request frame (`a` carries its id, `b` the argument) and resolves with the thread's reply. */
+  request(op: number, rec: number, time: number, b = 0): Promise<Reply> {
     if (this.stopped) return Promise.reject(this.failure(this.stopped));
     const req = this.nextReq++;
     const reply = new Promise<Reply>((resolve, reject) => this.requests.set(req, { resolve, reject }));
     if (this.requests.size === 1) this.worker.ref();
-    this.send(op, rec, req, 0, time);
+    this.send(op, rec, req, b, time);
     return reply;
   }
 
   private onReply(m: ThreadReply): void {
     switch (m.kind) {
       case 'room':
-        return this.drainOverflow();
+        this.drainOverflow();
+        return this.answerRoom();
       case 'failed':
         return this.clients.get(m.rec)?.failed(m.error);
       case 'lines':
@@ -124,6 +138,14 @@ export class RecordingThread {
     this.overflow.splice(0, sent);
   }
 
+  private answerRoom(): void {
+    if (this.roomWaiters.length === 0) return;
+    if (this.pressure()) return this.ring.askForRoom();
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
   private failure(message: string): BreakglassError {
     return new BreakglassError('RECORDING_WRITE_FAILED', message);
   }
@@ -132,8 +154,9 @@ export class RecordingThread {
     if (this.stopped) return;
     this.stopped = reason;
     for (const client of this.clients.values()) client.failed(reason);
-    for (const { reject } of this.requests.values()) reject(this.failure(reason));
+    for (const { reject } of [...this.requests.values(), ...this.roomWaiters]) reject(this.failure(reason));
     this.requests.clear();
+    this.roomWaiters = [];
     this.overflow.length = 0;
   }
 

@@ -17,7 +17,7 @@ export const OP = {
   EXIT: 7,
   /** a: request id. */
   CHECKPOINT: 8,
-  /** a: request id. */
+  /** a: request id; b: bytes that may still wait for the file when it is answered (0: none). */
   FLUSH: 9,
   /** a: request id. */
   CLOSE: 10,

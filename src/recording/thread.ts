@@ -7,15 +7,35 @@ import { OP, type ThreadReply } from './thread-protocol';
 const MAX_SLEEP_MS = 1000;
 
 /**
- * The recording thread (a worker): takes frames from the ring until STOP, encodes, hashes
- * and writes them (RecordingSink), and sleeps on the ring when there is nothing to do.
- * Its file writes are synchronous: they block this thread only, never the gateway.
+ * Recorded bytes not yet in their files above which the thread takes no more frames until
+ * the disk catches up: the ring then fills and the gateway pauses the sessions' sources.
  */
-function run(port: NonNullable<typeof parentPort>, ring: RingConsumer): void {
+const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The recording thread (a worker): takes frames from the ring until STOP, encodes and
+ * hashes them and hands the lines to the file writes (RecordingSink), which run in libuv's
+ * pool while it goes on; it sleeps on the ring when there is nothing to do. A write that
+ * is done wakes it (its deadlines may have changed). Nothing it does blocks the gateway.
+ */
+async function run(port: NonNullable<typeof parentPort>, ring: RingConsumer): Promise<void> {
+  // Waiting on the ring (Atomics.waitAsync) does not keep a worker alive by itself.
+  const alive = setInterval(() => undefined, 1 << 30);
   const post = (reply: ThreadReply) => port.postMessage(reply);
-  const sink = new RecordingSink(post);
+  let caughtUp: (() => void) | undefined;
+  const sink = new RecordingSink(post, {
+    onProgress: () => {
+      ring.wake();
+      caughtUp?.();
+    },
+  });
   let stopped = false;
   while (!stopped) {
+    if (sink.backlogBytes > MAX_BACKLOG_BYTES) {
+      await new Promise<void>((resolve) => (caughtUp = resolve));
+      caughtUp = undefined;
+      continue;
+    }
     const { producerWaiting } = ring.drain((frame) => {
       if (frame.op === OP.STOP) stopped = true;
       else sink.handle(frame);
@@ -23,9 +43,10 @@ function run(port: NonNullable<typeof parentPort>, ring: RingConsumer): void {
     sink.afterBatch();
     if (producerWaiting) post({ kind: 'room' });
     const next = sink.writeDue();
-    if (!stopped) ring.wait(Math.min(next, MAX_SLEEP_MS));
+    if (!stopped) await ring.waitAsync(Math.min(next, MAX_SLEEP_MS));
   }
-  sink.shutdown();
+  await sink.shutdown();
+  clearInterval(alive);
 }
 
-if (parentPort) run(parentPort, new RingConsumer((workerData as { ring: SharedArrayBuffer }).ring));
+if (parentPort) void run(parentPort, new RingConsumer((workerData as { ring: SharedArrayBuffer }).ring));

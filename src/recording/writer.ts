@@ -19,7 +19,7 @@ export interface RecordingWriterOptions extends EncoderOptions {
   flushIntervalMs?: number;
   /** Pending bytes that trigger a write at once (default 256 KiB). */
   batchBytes?: number;
-  /** Pending bytes above which the record calls return false: pause the source until `flush()` resolves (default 8 MiB). */
+  /** Bytes of this recording not yet written above which the record calls return false: pause the source until `ready()` resolves (default 8 MiB). */
   maxPendingBytes?: number;
   /** Called once when writing fails; the session must then end (it can no longer be recorded). */
   onError?: (err: BreakglassError) => void;
@@ -41,7 +41,7 @@ export interface RecordingSeal extends RecordingCheckpoint {
 
 export interface RecordingWriter {
   readonly path: string;
-  /** Terminal output / exec stdout. Returns false when the source should pause (see maxPendingBytes). */
+  /** Terminal output / exec stdout. Returns false when the source should pause until `ready()` resolves. */
   output(chunk: Buffer): boolean;
   /** Exec stderr ("e" events). */
   errorOutput(chunk: Buffer): boolean;
@@ -58,6 +58,12 @@ export interface RecordingWriter {
   checkpoint(): Promise<RecordingCheckpoint>;
   /** Resolves when every byte recorded so far has been handed to the file. */
   flush(): Promise<void>;
+  /**
+   * Resolves when a paused source may go on: the recording thread has taken what its ring
+   * held and, when `maxPendingBytes` or more of this recording were waiting for the file,
+   * it has written all but half that much. Rejects like `flush()` when the recording failed.
+   */
+  ready(): Promise<void>;
   /** Receives every line from now on (after the header line, sent at once): for live viewers. */
   subscribe(listener: (line: string) => void): () => void;
   /** Flushes, syncs and closes the file; idempotent. */
@@ -256,13 +262,32 @@ class ThreadRecording implements RecordingWriter {
     return reply.checkpoint;
   }
 
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    return this.written(0);
+  }
+
+  /** Resolves when all but the last `allowance` bytes recorded so far are in the file. */
+  private async written(allowance: number): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.sealed) return;
     const covered = this.unflushed;
-    const reply = await this.thread.request(OP.FLUSH, this.id, this.opts.clock.now());
-    this.unflushed -= covered;
+    const reply = await this.thread.request(OP.FLUSH, this.id, this.opts.clock.now(), allowance);
+    this.unflushed -= Math.max(0, covered - allowance);
     if (reply.kind === 'flushed' && reply.error) this.fail(reply.error);
+    if (this.failure) throw this.failure;
+  }
+
+  async ready(): Promise<void> {
+    if (this.failure) throw this.failure;
+    // Half the limit may stay behind: the source goes on while the thread writes the rest.
+    // (The thread counts the recording's bytes, which base64 makes larger than the
+    // session's for exec output: what is left counts as more than it is, never less.)
+    if (this.unflushed >= this.maxPending) await this.written(Math.floor(this.maxPending / 2));
+    try {
+      await this.thread.room();
+    } catch (err) {
+      this.fail((err as Error).message);
+    }
     if (this.failure) throw this.failure;
   }
 

@@ -91,7 +91,7 @@ export function bridgeChannel(o: BridgeOptions): Promise<BridgeResult> {
       if (recordBlocked) return;
       recordBlocked = true;
       pauseUp();
-      writer.flush().then(() => {
+      writer.ready().then(() => {
         recordBlocked = false;
         resumeUp();
       }, recordFailed);

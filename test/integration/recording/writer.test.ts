@@ -157,6 +157,27 @@ describe('openRecording', () => {
     await rec.close();
   });
 
+  it('lets a paused source go on (ready) once the thread has written all but half the limit of it', async () => {
+    const opts = base({ kind: 'exec', maxPendingBytes: 1 << 20, batchBytes: 16 * 1024 * 1024 });
+    const rec = await openRecording(opts, thread);
+    const header = statSync(opts.path).size;
+    let paused = false;
+    let sent = 0;
+    while (sent < 40 && !paused) paused = !rec.output(Buffer.alloc(40_000, sent++));
+    expect(paused).toBe(true); // 1 MiB handed over, none of it written (the batch is 16 MiB)
+    expect(sent).toBe(Math.ceil((1 << 20) / 40_000));
+    await rec.ready();
+    const onFile = statSync(opts.path).size - header;
+    // At least half of what was recorded is in the file; the rest may still wait in memory.
+    expect(onFile).toBeGreaterThan((1 << 20) / 2);
+    expect(rec.output(Buffer.alloc(10, 1))).toBe(true);
+    await rec.ready(); // no pressure: at once
+    await rec.close();
+    const events: AsciicastEvent[] = [];
+    await readAsciicastFile(opts.path, (e) => void events.push(e));
+    expect(events.filter((e) => e.type === 'ob')).toHaveLength(sent + 1);
+  });
+
   it('keeps every byte, in order, when the sessions outrun the recording thread (more than its 4 MiB ring at once)', async () => {
     const rec = await openRecording(base({ kind: 'exec', batchBytes: 64 * 1024 }), thread);
     const chunks = Array.from({ length: 200 }, (_, i) => Buffer.alloc(40_000, i));
@@ -191,8 +212,10 @@ describe('openRecording', () => {
       size: onDisk.length,
       events: 1,
     });
+    await expect(rec.ready()).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
     await expect(rec.close()).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
     await expect(openRecording(base(), own)).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
+    await expect(own.room()).rejects.toMatchObject({ code: 'RECORDING_WRITE_FAILED' });
   });
 
   it('syncs the whole file before sealing it, off the recording thread, and fails the seal when the sync fails', async () => {

@@ -135,11 +135,30 @@ describe('the recording ring', () => {
     expect(() => new RingConsumer(new SharedArrayBuffer(100))).toThrow(TypeError);
   });
 
-  it('does not sleep when a frame is already queued, and sleeps until the timeout when none is', () => {
+  it('does not sleep when a frame is already queued, sleeps until the timeout when none is, and wakes on a frame or wake()', async () => {
     const { producer, consumer } = pair(1024);
     producer.tryWrite(1, 1, 0, 0, 0);
-    expect(consumer.wait(60_000)).toBe('queued');
+    expect(await consumer.waitAsync(60_000)).toBe('queued'); // at once, not after a minute
     consumer.drain(() => undefined);
-    expect(consumer.wait(1)).toBe('timed-out');
+    expect(await consumer.waitAsync(1)).toBe('timed-out');
+    // A frame written while it sleeps wakes it.
+    const sleeping = consumer.waitAsync(60_000);
+    setImmediate(() => producer.tryWrite(2, 1, 0, 0, 0));
+    expect(await sleeping).toBe('ok');
+    expect(consumer.drain(() => undefined).frames).toBe(1);
+    // So does wake(), from this thread (a write that is done).
+    const waiting = consumer.waitAsync(60_000);
+    setImmediate(() => consumer.wake());
+    expect(await waiting).toBe('ok');
+  });
+
+  it('reports room when asked, after the consumer next takes frames', () => {
+    const { producer, consumer } = pair(1024);
+    producer.tryWrite(1, 1, 0, 0, 0);
+    expect(consumer.drain(() => undefined).producerWaiting).toBe(false);
+    producer.tryWrite(1, 1, 0, 0, 0);
+    producer.askForRoom();
+    expect(consumer.drain(() => undefined)).toEqual({ frames: 1, producerWaiting: true });
+    expect(consumer.drain(() => undefined)).toEqual({ frames: 0, producerWaiting: false }); // reported once
   });
 });
