@@ -31,7 +31,9 @@ export const recordingSection = z
       .min(65_536)
       .max(256 * 1_048_576)
       .default(8 * 1_048_576)
-      .describe('Waiting bytes above which the session is paused until the disk catches up.'),
+      .describe(
+        "Bytes of a session's recording waiting to be written above which the session is paused until all but half of them are written.",
+      ),
   })
   .describe('Session recordings: where they are kept and how they are checkpointed.');
 
