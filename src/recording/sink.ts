@@ -359,6 +359,14 @@ export class RecordingSink {
   }
 
   /**
+   * Starts writing everything that waits, in every recording: the thread is over its
+   * backlog and takes no frames until writes are done, so none may wait for a batch to fill.
+   */
+  writeAll(): void {
+    for (const r of this.recs.values()) if (r.pendingBytes > 0) r.write();
+  }
+
+  /**
    * Writes every recording whose oldest waiting byte is due; returns the milliseconds
    * until the next one is (Infinity when nothing waits).
    */

@@ -7,6 +7,8 @@ import { OP, type ThreadReply } from './thread-protocol';
 
 /** The ring between the event loop and the recording thread (one per process, shared by all recordings). */
 const RING_BYTES = 4 * 1024 * 1024;
+/** Recorded bytes not yet written above which the thread stops taking frames (see thread.ts). */
+const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 /** How long close() waits for the thread to finish its files before stopping it. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -46,8 +48,14 @@ export class RecordingThread {
   private nextReq = 1;
   private stopped: string | undefined;
 
-  constructor() {
-    this.worker = startWorker(__dirname, 'thread', { workerData: { ring: this.ring.buffer } });
+  /**
+   * `maxBacklogBytes`: recorded bytes not yet in their files above which the thread takes
+   * no more frames until the disk catches up (default 16 MiB; tests make it small).
+   */
+  constructor(o: { maxBacklogBytes?: number } = {}) {
+    this.worker = startWorker(__dirname, 'thread', {
+      workerData: { ring: this.ring.buffer, maxBacklogBytes: o.maxBacklogBytes ?? MAX_BACKLOG_BYTES },
+    });
     this.worker.unref(); // kept referenced only while a request waits (see request())
     this.worker.on('message', (m: ThreadReply) => this.onReply(m));
     this.worker.on('error', (err) => this.die(`the recording thread failed: ${err.message}`));

@@ -7,18 +7,17 @@ import { OP, type ThreadReply } from './thread-protocol';
 const MAX_SLEEP_MS = 1000;
 
 /**
- * Recorded bytes not yet in their files above which the thread takes no more frames until
- * the disk catches up: the ring then fills and the gateway pauses the sessions' sources.
- */
-const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
-
-/**
  * The recording thread (a worker): takes frames from the ring until STOP, encodes and
  * hashes them and hands the lines to the file writes (RecordingSink), which run in libuv's
  * pool while it goes on; it sleeps on the ring when there is nothing to do. A write that
  * is done wakes it (its deadlines may have changed). Nothing it does blocks the gateway.
  */
-async function run(port: NonNullable<typeof parentPort>, ring: RingConsumer): Promise<void> {
+async function run(
+  port: NonNullable<typeof parentPort>,
+  ring: RingConsumer,
+  /** Recorded bytes not yet in their files above which no frames are taken until the disk catches up: the ring then fills and the gateway pauses the sessions. */
+  maxBacklogBytes: number,
+): Promise<void> {
   // Waiting on the ring (Atomics.waitAsync) does not keep a worker alive by itself.
   const alive = setInterval(() => undefined, 1 << 30);
   const post = (reply: ThreadReply) => port.postMessage(reply);
@@ -31,7 +30,8 @@ async function run(port: NonNullable<typeof parentPort>, ring: RingConsumer): Pr
   });
   let stopped = false;
   while (!stopped) {
-    if (sink.backlogBytes > MAX_BACKLOG_BYTES) {
+    if (sink.backlogBytes > maxBacklogBytes) {
+      sink.writeAll();
       await new Promise<void>((resolve) => (caughtUp = resolve));
       caughtUp = undefined;
       continue;
@@ -49,4 +49,7 @@ async function run(port: NonNullable<typeof parentPort>, ring: RingConsumer): Pr
   clearInterval(alive);
 }
 
-if (parentPort) void run(parentPort, new RingConsumer((workerData as { ring: SharedArrayBuffer }).ring));
+if (parentPort) {
+  const data = workerData as { ring: SharedArrayBuffer; maxBacklogBytes: number };
+  void run(parentPort, new RingConsumer(data.ring), data.maxBacklogBytes);
+}

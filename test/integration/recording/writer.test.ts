@@ -193,6 +193,24 @@ describe('openRecording', () => {
     expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it('keeps every byte, in order, when the disk falls behind (the thread stops taking frames over its backlog)', async () => {
+    const slow = new RecordingThread({ maxBacklogBytes: 64 * 1024 });
+    try {
+      const rec = await openRecording(base({ kind: 'exec', batchBytes: 16 * 1024 * 1024 }), slow);
+      const chunks = Array.from({ length: 100 }, (_, i) => Buffer.alloc(40_000, i));
+      for (const c of chunks) if (!rec.output(c)) await rec.ready();
+      await rec.close();
+      const events: AsciicastEvent[] = [];
+      await readAsciicastFile(rec.path, (e) => void events.push(e));
+      const bytes = Buffer.concat(
+        events.filter((e) => e.type === 'ob').map((e) => Buffer.from(e.data, 'base64')),
+      );
+      expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('fails every open recording when the recording thread dies: the source hears of it and further data is refused', async () => {
     const own = new RecordingThread();
     const errors: unknown[] = [];

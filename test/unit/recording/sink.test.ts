@@ -260,6 +260,29 @@ describe('the recording thread sink', () => {
     }
   });
 
+  it('writes everything that waits in every recording when asked (the thread is over its backlog), batch or not', async () => {
+    const paths = [1, 2].map((i) => join(tmp.path, `all${i}.cast`));
+    const fds = paths.map((p) => openSync(p, 'wx', 0o600));
+    try {
+      const sink = new RecordingSink(() => undefined);
+      fds.forEach((fd, i) => {
+        open(sink, fd, paths[i]!, i + 1, { batchBytes: 1 << 24 });
+        sink.handle(frame(OP.OUT, { rec: i + 1, payload: Buffer.alloc(5000, i) }));
+      });
+      await settled(sink);
+      expect(paths.map((p) => readFileSync(p).length)).toEqual([0, 0]); // under the batch, before the deadline
+      expect(sink.backlogBytes).toBeGreaterThan(2 * 5000);
+      sink.writeAll();
+      await settled(sink);
+      paths.forEach((p, i) =>
+        expect(readFileSync(p, 'utf8')).toContain(`"${Buffer.alloc(5000, i).toString('base64')}"]\n`),
+      );
+      expect(sink.backlogBytes).toBe(0);
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+    }
+  });
+
   it('writes what waits once the flush interval has passed, and says when the next write is due', async () => {
     const path = join(tmp.path, 'due.cast');
     await withNewFile(path, async (fd) => {
