@@ -130,9 +130,10 @@ async function main(dir: string): Promise<void> {
   });
   process.on('message', (msg: { cmd?: string }) => {
     if (msg.cmd === 'rss') {
-      gc();
-      gc();
+      // CPU first: the collections below are the probe's, not the streams' it measures.
       const cpu = process.cpuUsage();
+      gc();
+      gc();
       const mem = process.memoryUsage();
       process.send!({
         rss: mem.rss,

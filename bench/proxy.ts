@@ -84,6 +84,9 @@ async function startSshd(
   );
   if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
   const child = spawn(SSHD, ['-D', '-f', conf], { stdio: 'ignore' });
+  // A failed start (no sshd) must reach the caller, whose cleanup stops the gateway process.
+  let failed: Error | undefined;
+  child.once('error', (err) => (failed = err));
   const deadline = Date.now() + 10_000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -95,6 +98,7 @@ async function startSshd(
       s.once('error', () => resolve(false));
     });
     if (ok) break;
+    if (failed) throw new Error(`sshd ${name} did not start: ${failed.message} (install openssh-server)`);
     if (Date.now() > deadline) throw new Error(`sshd ${name} did not start`);
     await new Promise((r) => setTimeout(r, 50));
   }
