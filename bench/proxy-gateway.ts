@@ -2,7 +2,8 @@
  * The gateway under test for `bench/proxy.ts`, in a process of its own (so its CPU and
  * memory are measured apart from the benchmark's): forked with IPC, it creates the CA
  * keys and the gateway in DIR, certifies DIR/user_key.pub with the user CA, and answers
- * `{ cmd: 'rss' }` with its resident memory after a full garbage collection.
+ * `{ cmd: 'rss' }` with its resident memory after a full garbage collection, and
+ * `{ cmd: 'stats' }` with its connections and CPU time (no collection).
  *
  *   fork('dist/bench/proxy-gateway.js', [DIR]) → { ready: true, port }
  */
@@ -129,11 +130,15 @@ async function main(dir: string): Promise<void> {
     logger,
   });
   process.on('message', (msg: { cmd?: string }) => {
-    if (msg.cmd === 'rss') {
+    if (msg.cmd === 'rss' || msg.cmd === 'stats') {
       // CPU first: the collections below are the probe's, not the streams' it measures.
       const cpu = process.cpuUsage();
-      gc();
-      gc();
+      // Forced collections only for a memory reading: they also teach V8's heap sizing
+      // that collections are slow, and the process then collects more often while it streams.
+      if (msg.cmd === 'rss') {
+        gc();
+        gc();
+      }
       const mem = process.memoryUsage();
       process.send!({
         rss: mem.rss,

@@ -28,7 +28,11 @@ import { argNumber, argValue, percentile, type Benchmark, type BenchContext } fr
  *   keystrokes in the same session (login, windows, and the gateway's JIT: with 50, V8
  *   was still compiling the relay on the second core while the p99 was measured);
  * - resident memory per idle session with `--sessions` (default 100) interactive shells
- *   open at once (the gateway runs in its own process for this).
+ *   open at once.
+ *
+ * The gateway runs in a process of its own: one for the memory part, and a fresh one for
+ * the streams and keystrokes (the memory part's forced collections would change how
+ * often V8 collects while the streams run).
  *
  * Arguments: --mb N (default 200), --runs N (default 3; the median is reported, and each run's rate as a note),
  * --keystrokes N (default 1000), --warmup N (default 1000), --sessions N (default 100), --parts LIST (default
@@ -225,9 +229,9 @@ async function throughput(
   await streamSeconds(config, 'gateway', 1_000_000); // warm-up (JIT, first certificate)
   for (let r = 0; r < o.runs; r++) {
     for (const host of r % 2 === 0 ? o.hosts : [...o.hosts].reverse()) {
-      const before = host === 'gateway' ? await ask<{ cpuMs: number }>(gateway, { cmd: 'rss' }) : undefined;
+      const before = host === 'gateway' ? await ask<{ cpuMs: number }>(gateway, { cmd: 'stats' }) : undefined;
       times[host]!.push(await streamSeconds(config, host, o.bytes));
-      if (before) cpu.push((await ask<{ cpuMs: number }>(gateway, { cmd: 'rss' })).cpuMs - before.cpuMs);
+      if (before) cpu.push((await ask<{ cpuMs: number }>(gateway, { cmd: 'stats' })).cpuMs - before.cpuMs);
     }
   }
   const rate = (host: string) => o.bytes / 1e6 / median(times[host]!);
@@ -259,6 +263,93 @@ async function latency(ctx: BenchContext, config: string, keystrokes: number, wa
   ctx.figure('added latency p99 (target < 2 ms)', percentile(through, 99) - percentile(direct, 99), 'ms');
 }
 
+interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly line: string;
+}
+
+/** Starts the gateway under test in its own process (proxy-gateway.ts) on DIR. */
+async function forkGateway(dir: string, login: string): Promise<GatewayProcess> {
+  const child = fork(join(__dirname, 'proxy-gateway.js'), [dir], {
+    execArgv: [...process.execArgv, ...V8_FLAGS], // as bin/breakglass.js runs the gateway
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, BENCH_LOGIN: login },
+  });
+  const ready = await new Promise<{ port: number; line: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { port: number; line: string }));
+    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}`)));
+  });
+  return { child, port: ready.port, line: ready.line };
+}
+
+async function stopGateway(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.send({ cmd: 'stop' });
+  await exited;
+}
+
+type Sshd = Awaited<ReturnType<typeof startSshd>>;
+
+/** Writes DIR/known_hosts and DIR/ssh_config (hosts `direct`, `jump`, `viajump`, `gateway`); returns the config's path. */
+function writeClientConfig(dir: string, login: string, gw: GatewayProcess, target: Sshd, jump: Sshd): string {
+  const known = join(dir, 'known_hosts');
+  writeFileSync(
+    known,
+    [
+      `[127.0.0.1]:${gw.port} ${gw.line}`,
+      `[127.0.0.1]:${target.port} ${target.hostLine}`,
+      `[127.0.0.1]:${jump.port} ${jump.hostLine}`,
+      '',
+    ].join('\n'),
+  );
+  const common = [
+    '    BatchMode yes',
+    '    IdentitiesOnly yes',
+    '    IdentityAgent none',
+    `    UserKnownHostsFile ${known}`,
+    '    GlobalKnownHostsFile /dev/null',
+    '    StrictHostKeyChecking yes',
+    '    UpdateHostKeys no',
+    '    LogLevel ERROR',
+  ];
+  const config = join(dir, 'ssh_config');
+  writeFileSync(
+    config,
+    [
+      'Host direct',
+      '    HostName 127.0.0.1',
+      `    Port ${target.port}`,
+      `    User ${login}`,
+      `    IdentityFile ${join(dir, 'plain_key')}`,
+      ...common,
+      'Host jump',
+      '    HostName 127.0.0.1',
+      `    Port ${jump.port}`,
+      `    User ${login}`,
+      `    IdentityFile ${join(dir, 'plain_key')}`,
+      ...common,
+      'Host viajump',
+      '    HostName 127.0.0.1',
+      `    Port ${target.port}`,
+      `    User ${login}`,
+      '    ProxyJump jump',
+      `    IdentityFile ${join(dir, 'plain_key')}`,
+      ...common,
+      'Host gateway',
+      '    HostName 127.0.0.1',
+      `    Port ${gw.port}`,
+      `    User ${login}@bench-host`,
+      `    IdentityFile ${join(dir, 'user_key')}`,
+      `    CertificateFile ${join(dir, 'user_key-cert.pub')}`,
+      ...common,
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
 export const benchmark: Benchmark = async (ctx) => {
   const mb = argNumber(ctx.args, 'mb', 200);
   const runs = argNumber(ctx.args, 'runs', 3);
@@ -277,16 +368,8 @@ export const benchmark: Benchmark = async (ctx) => {
     copyFileSync(join(dir, 'user_key'), join(dir, 'plain_key'));
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')));
 
-    const gateway = fork(join(__dirname, 'proxy-gateway.js'), [dir], {
-      execArgv: [...process.execArgv, ...V8_FLAGS], // as bin/breakglass.js runs the gateway
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, BENCH_LOGIN: login },
-    });
-    children.push(gateway);
-    const ready = await new Promise<{ port: number; line: string }>((resolve, reject) => {
-      gateway.once('message', (m) => resolve(m as { port: number; line: string }));
-      gateway.once('exit', (code) => reject(new Error(`gateway process exited with ${code}`)));
-    });
+    let gw = await forkGateway(dir, login);
+    children.push(gw.child);
     const target = await startSshd(dir, 'target', [`TrustedUserCAKeys ${join(dir, 'host_access_ca.pub')}`]);
     const jump = await startSshd(dir, 'jump', ['AllowTcpForwarding yes']);
     children.push(target.child, jump.child);
@@ -294,66 +377,23 @@ export const benchmark: Benchmark = async (ctx) => {
       join(dir, 'target.json'),
       JSON.stringify({ port: target.port, fingerprint: target.fingerprint }),
     );
-    const known = join(dir, 'known_hosts');
-    writeFileSync(
-      known,
-      [
-        `[127.0.0.1]:${ready.port} ${ready.line}`,
-        `[127.0.0.1]:${target.port} ${target.hostLine}`,
-        `[127.0.0.1]:${jump.port} ${jump.hostLine}`,
-        '',
-      ].join('\n'),
-    );
-    const common = [
-      '    BatchMode yes',
-      '    IdentitiesOnly yes',
-      '    IdentityAgent none',
-      `    UserKnownHostsFile ${known}`,
-      '    GlobalKnownHostsFile /dev/null',
-      '    StrictHostKeyChecking yes',
-      '    UpdateHostKeys no',
-      '    LogLevel ERROR',
-    ];
-    const config = join(dir, 'ssh_config');
-    writeFileSync(
-      config,
-      [
-        'Host direct',
-        '    HostName 127.0.0.1',
-        `    Port ${target.port}`,
-        `    User ${login}`,
-        `    IdentityFile ${join(dir, 'plain_key')}`,
-        ...common,
-        'Host jump',
-        '    HostName 127.0.0.1',
-        `    Port ${jump.port}`,
-        `    User ${login}`,
-        `    IdentityFile ${join(dir, 'plain_key')}`,
-        ...common,
-        'Host viajump',
-        '    HostName 127.0.0.1',
-        `    Port ${target.port}`,
-        `    User ${login}`,
-        '    ProxyJump jump',
-        `    IdentityFile ${join(dir, 'plain_key')}`,
-        ...common,
-        'Host gateway',
-        '    HostName 127.0.0.1',
-        `    Port ${ready.port}`,
-        `    User ${login}@bench-host`,
-        `    IdentityFile ${join(dir, 'user_key')}`,
-        `    CertificateFile ${join(dir, 'user_key-cert.pub')}`,
-        ...common,
-        '',
-      ].join('\n'),
-    );
+    const config = writeClientConfig(dir, login, gw, target, jump);
 
-    // Memory first, in a fresh gateway process (the streams would leave freed pages in its RSS).
-    if (parts.has('memory')) await idleMemory(ctx, config, gateway, sessions);
-    if (parts.has('throughput')) await throughput(ctx, config, gateway, { mb, bytes, runs, hosts });
+    // Memory first, in a fresh gateway process (the streams would leave freed pages in its
+    // RSS); then the streams in another fresh one (the memory part's forced collections
+    // would make V8 collect more often while it streams).
+    if (parts.has('memory')) {
+      await idleMemory(ctx, config, gw.child, sessions);
+      if (parts.has('throughput') || parts.has('latency')) {
+        await stopGateway(gw.child);
+        gw = await forkGateway(dir, login);
+        children.push(gw.child);
+        writeClientConfig(dir, login, gw, target, jump);
+      }
+    }
+    if (parts.has('throughput')) await throughput(ctx, config, gw.child, { mb, bytes, runs, hosts });
     if (parts.has('latency')) await latency(ctx, config, keystrokes, warmup);
-    gateway.send({ cmd: 'stop' });
-    await once(gateway, 'exit');
+    await stopGateway(gw.child);
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await Promise.all(
