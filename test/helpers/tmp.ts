@@ -8,12 +8,21 @@ export function tmpDir(prefix = 'breakglass-'): { path: string; cleanup: () => v
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Runs `run` on a new file at `path` (mode 0600), open for writing; closes it afterwards. */
-export function withNewFile<T>(path: string, run: (fd: number) => T): T {
-  const fd = openSync(path, 'wx', 0o600);
+/** Runs `run` on new files at `paths` (mode 0600), open for writing; closes them afterwards. */
+export async function withNewFiles<T>(
+  paths: readonly string[],
+  run: (fds: number[]) => Promise<T>,
+): Promise<T> {
+  const fds: number[] = [];
   try {
-    return run(fd);
+    for (const path of paths) fds.push(openSync(path, 'wx', 0o600));
+    return await run(fds);
   } finally {
-    closeSync(fd);
+    for (const fd of fds) closeSync(fd);
   }
+}
+
+/** Runs `run` on a new file at `path` (mode 0600), open for writing; closes it afterwards. */
+export function withNewFile<T>(path: string, run: (fd: number) => Promise<T>): Promise<T> {
+  return withNewFiles([path], ([fd]) => run(fd!));
 }

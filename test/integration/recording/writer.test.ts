@@ -43,6 +43,13 @@ function base(extra: Partial<RecordingWriterOptions> = {}): RecordingWriterOptio
   };
 }
 
+/** The exact stdout bytes an exec recording holds ("ob" events, in order). */
+async function stdoutOf(path: string): Promise<Buffer> {
+  const events: AsciicastEvent[] = [];
+  await readAsciicastFile(path, (e) => void events.push(e));
+  return Buffer.concat(events.filter((e) => e.type === 'ob').map((e) => Buffer.from(e.data, 'base64')));
+}
+
 /** The session of the golden file, driven through the writer with a fake clock. */
 async function recordGoldenSession(path: string) {
   const clock = createFakeClock();
@@ -185,12 +192,7 @@ describe('openRecording', () => {
     for (const c of chunks) if (!rec.output(c)) paused++;
     expect(paused).toBeGreaterThan(0); // 8 MB handed over in one turn: the source is asked to pause
     await rec.close();
-    const events: AsciicastEvent[] = [];
-    await readAsciicastFile(rec.path, (e) => void events.push(e));
-    const bytes = Buffer.concat(
-      events.filter((e) => e.type === 'ob').map((e) => Buffer.from(e.data, 'base64')),
-    );
-    expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
+    expect((await stdoutOf(rec.path)).equals(Buffer.concat(chunks))).toBe(true);
   });
 
   it('keeps every byte, in order, when the disk falls behind (the thread stops taking frames over its backlog)', async () => {
@@ -200,12 +202,7 @@ describe('openRecording', () => {
       const chunks = Array.from({ length: 100 }, (_, i) => Buffer.alloc(40_000, i));
       for (const c of chunks) if (!rec.output(c)) await rec.ready();
       await rec.close();
-      const events: AsciicastEvent[] = [];
-      await readAsciicastFile(rec.path, (e) => void events.push(e));
-      const bytes = Buffer.concat(
-        events.filter((e) => e.type === 'ob').map((e) => Buffer.from(e.data, 'base64')),
-      );
-      expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
+      expect((await stdoutOf(rec.path)).equals(Buffer.concat(chunks))).toBe(true);
     } finally {
       await slow.close();
     }

@@ -9,7 +9,7 @@ import {
   systemFileOps,
   type FileOps,
 } from '../../../src/recording/append-file';
-import { tmpDir } from '../../helpers/tmp';
+import { tmpDir, withNewFile } from '../../helpers/tmp';
 
 let tmp: ReturnType<typeof tmpDir>;
 let n = 0;
@@ -56,14 +56,9 @@ function strictOps(fail?: (call: number, length: number) => number | Error | und
   return { ops, log };
 }
 
-async function withFile<T>(run: (fd: number, path: string) => Promise<T>): Promise<T> {
+function withFile<T>(run: (fd: number, path: string) => Promise<T>): Promise<T> {
   const path = join(tmp.path, `f${n++}.cast`);
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    return await run(fd, path);
-  } finally {
-    closeSync(fd);
-  }
+  return withNewFile(path, (fd) => run(fd, path));
 }
 
 /** Lines of the given sizes, each byte telling where it is (a misplaced block shows). */

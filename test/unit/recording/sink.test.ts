@@ -6,7 +6,7 @@ import { headerLine } from '../../../src/recording/encoder';
 import type { Frame } from '../../../src/recording/ring';
 import { RecordingSink } from '../../../src/recording/sink';
 import { OP, type OpenSpec, type ThreadReply } from '../../../src/recording/thread-protocol';
-import { tmpDir } from '../../helpers/tmp';
+import { tmpDir, withNewFile, withNewFiles } from '../../helpers/tmp';
 
 const START = Date.UTC(2026, 0, 1);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -62,15 +62,6 @@ async function settled(sink: RecordingSink): Promise<void> {
   if (sink.writing) throw new Error('the sink still writes');
 }
 
-async function withNewFile<T>(path: string, run: (fd: number) => Promise<T>): Promise<T> {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    return await run(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * File writes that wait for `release()`: what a test sees while a write is under way.
  * `direct`: a plain second descriptor stands in for O_DIRECT (this runs on any filesystem).
@@ -99,6 +90,17 @@ function gatedOps(direct = false) {
     },
     waiting: () => gates.length,
   };
+}
+
+/** A sink with one small staging buffer and gated file writes: recordings queue for the buffer. */
+function gatedSink() {
+  const gate = gatedOps();
+  const replies: ThreadReply[] = [];
+  const sink = new RecordingSink((r) => replies.push(r), {
+    fileOps: gate.ops,
+    stages: new StagePool(1, 2 * DIRECT_BLOCK),
+  });
+  return { gate, replies, sink };
 }
 
 describe('the recording thread sink', () => {
@@ -193,14 +195,8 @@ describe('the recording thread sink', () => {
 
   it('writes the recordings that wait for a staging buffer in turn, each complete and in order', async () => {
     const paths = [1, 2, 3].map((i) => join(tmp.path, `turn${i}.cast`));
-    const fds = paths.map((p) => openSync(p, 'wx', 0o600));
-    try {
-      const gate = gatedOps();
-      const replies: ThreadReply[] = [];
-      const sink = new RecordingSink((r) => replies.push(r), {
-        fileOps: gate.ops,
-        stages: new StagePool(1, 2 * DIRECT_BLOCK),
-      });
+    await withNewFiles(paths, async (fds) => {
+      const { gate, replies, sink } = gatedSink();
       const chunks = [1, 2, 3].map((i) => Buffer.alloc(20_000, i)); // several staging buffers each
       fds.forEach((fd, i) => {
         open(sink, fd, paths[i]!, i + 1, { batchBytes: 4096 });
@@ -227,21 +223,13 @@ describe('the recording thread sink', () => {
         expect(seal.sha256).toBe(sha256(readFileSync(p)));
       });
       expect(sink.backlogBytes).toBe(0);
-    } finally {
-      fds.forEach((fd) => closeSync(fd));
-    }
+    });
   });
 
   it('passes a freed staging buffer on past a waiting recording that failed meanwhile', async () => {
     const paths = [1, 2, 3].map((i) => join(tmp.path, `pass${i}.cast`));
-    const fds = paths.map((p) => openSync(p, 'wx', 0o600));
-    try {
-      const gate = gatedOps();
-      const replies: ThreadReply[] = [];
-      const sink = new RecordingSink((r) => replies.push(r), {
-        fileOps: gate.ops,
-        stages: new StagePool(1, 2 * DIRECT_BLOCK),
-      });
+    await withNewFiles(paths, async (fds) => {
+      const { gate, replies, sink } = gatedSink();
       fds.forEach((fd, i) => {
         open(sink, fd, paths[i]!, i + 1, { batchBytes: 1024 });
         sink.handle(frame(OP.OUT, { rec: i + 1, payload: Buffer.alloc(2000, i) }));
@@ -255,15 +243,12 @@ describe('the recording thread sink', () => {
         { kind: 'flushed', req: 30 },
       ]);
       expect(readFileSync(paths[2]!, 'utf8')).toContain(`"${Buffer.alloc(2000, 2).toString('base64')}"]\n`);
-    } finally {
-      fds.forEach((fd) => closeSync(fd));
-    }
+    });
   });
 
   it('writes everything that waits in every recording when asked (the thread is over its backlog), batch or not', async () => {
     const paths = [1, 2].map((i) => join(tmp.path, `all${i}.cast`));
-    const fds = paths.map((p) => openSync(p, 'wx', 0o600));
-    try {
+    await withNewFiles(paths, async (fds) => {
       const sink = new RecordingSink(() => undefined);
       fds.forEach((fd, i) => {
         open(sink, fd, paths[i]!, i + 1, { batchBytes: 1 << 24 });
@@ -278,9 +263,7 @@ describe('the recording thread sink', () => {
         expect(readFileSync(p, 'utf8')).toContain(`"${Buffer.alloc(5000, i).toString('base64')}"]\n`),
       );
       expect(sink.backlogBytes).toBe(0);
-    } finally {
-      fds.forEach((fd) => closeSync(fd));
-    }
+    });
   });
 
   it('writes what waits once the flush interval has passed, and says when the next write is due', async () => {
