@@ -14,13 +14,19 @@ export class LogDirectory {
 
   static async open(dir: string, opts: SegmentOptions, report: MutableReport): Promise<LogDirectory> {
     const logs = new LogDirectory(dir, opts);
-    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || !/^[0-9a-f]{32}$/.test(entry.name)) continue;
-      const log = await LogJournal.recover(join(dir, entry.name), dir, opts, report);
-      if (!log) continue;
-      if (logDirName(log.name) !== entry.name)
-        throw corrupt(join(dir, entry.name), 0, `directory holds log ${log.name}`);
-      logs.logs.set(log.name, log);
+    try {
+      for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+        if (!entry.isDirectory() || !/^[0-9a-f]{32}$/.test(entry.name)) continue;
+        const log = await LogJournal.recover(join(dir, entry.name), dir, opts, report);
+        if (!log) continue;
+        logs.logs.set(log.name, log); // closed with the others if this one is refused
+        if (logDirName(log.name) !== entry.name)
+          throw corrupt(join(dir, entry.name), 0, `directory holds log ${log.name}`);
+      }
+    } catch (err) {
+      // A damaged log stops start-up: the files opened so far are closed, not left to the GC.
+      await logs.close().catch(() => undefined);
+      throw err;
     }
     return logs;
   }

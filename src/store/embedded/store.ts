@@ -85,6 +85,8 @@ export class EmbeddedStore implements Store {
     const dir = join(opts.dataDir, 'store');
     await ensureDir(dir);
     const lock = await lockDir(dir);
+    let wal: Wal | undefined;
+    let logs: LogDirectory | undefined;
     try {
       const report = emptyReport();
       if (lock.tookOverStale)
@@ -94,7 +96,7 @@ export class EmbeddedStore implements Store {
       let fail: (err: unknown) => void = () => undefined;
       const committer = new GroupCommit(opts.groupCommitWindowMs, (err) => fail(err));
       const state = new MemoryState();
-      const wal = await Wal.open(
+      wal = await Wal.open(
         {
           dir,
           sync: opts.fsync,
@@ -106,11 +108,7 @@ export class EmbeddedStore implements Store {
         state,
         report,
       );
-      const logs = await LogDirectory.open(
-        logsDir,
-        { sync: opts.fsync, segmentBytes: opts.segmentBytes },
-        report,
-      );
+      logs = await LogDirectory.open(logsDir, { sync: opts.fsync, segmentBytes: opts.segmentBytes }, report);
       state.sweep(clock.now());
       const store = new EmbeddedStore(
         dir,
@@ -134,6 +132,9 @@ export class EmbeddedStore implements Store {
         logger.warn('store: took over the lock of a process that no longer runs', report.staleLock);
       return store;
     } catch (err) {
+      // Start-up refused (e.g. a damaged log): close what was opened, write nothing.
+      await logs?.close().catch(() => undefined);
+      await wal?.close().catch(() => undefined);
       await lock.release().catch(() => undefined);
       throw err;
     }

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -243,6 +244,19 @@ describe('embedded store on disk', () => {
   });
 
   describe('damage that a crash cannot explain', () => {
+    /** Files under `dir` this process still has open. */
+    const openUnder = (dir: string) =>
+      readdirSync('/proc/self/fd')
+        .map((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return ''; // closed meanwhile (the descriptor readdir itself used)
+          }
+        })
+        .filter((target) => target.startsWith(`${dir}/`));
+
+    /** Prepares damage, starts the store on it; the start-up must leave no file of the store open. */
     async function damaged(
       prepare: (dataDir: string) => string,
     ): Promise<{ err: unknown; file: string; dataDir: string }> {
@@ -260,6 +274,7 @@ describe('embedded store on disk', () => {
         (st) => st.close().then(() => null),
         (e: unknown) => e,
       );
+      expect(openUnder(dataDir)).toEqual([]);
       return { err, file, dataDir };
     }
 
@@ -288,6 +303,21 @@ describe('embedded store on disk', () => {
       });
       expect(err).toMatchObject({ code: 'STORE_CORRUPT', details: { file, offset: expectedOffset } });
       expect((err as Error).message).toContain(`${file} is damaged at offset ${expectedOffset}`);
+    });
+
+    it('closes the logs it had opened when a log read after them is damaged', async () => {
+      const dataDir = newDir();
+      const names = ['audit', 'sessions', 'grants', 'tokens'];
+      const s = await open(dataDir);
+      for (const name of names) for (let i = 0; i < 3; i++) await s.append(name, chain(i));
+      await s.close();
+      // Damage the log start-up reaches last (directory order), so the others are open by then.
+      const logsDir = join(dataDir, 'store', 'logs');
+      const order = readdirSync(logsDir);
+      const last = names.find((n) => logDirName(n) === order.at(-1))!;
+      flipByteOfFrame(segmentsOf(dataDir, last)[0]!, 1);
+      expect(await codeOf(open(dataDir))).toBe('STORE_CORRUPT');
+      expect(openUnder(dataDir)).toEqual([]);
     });
 
     it('stops start-up with STORE_CORRUPT when a write-ahead log file is missing', async () => {
