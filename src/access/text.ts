@@ -10,11 +10,9 @@ export const UNSAFE_TEXT_RE =
   // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/u;
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** What is wrong with `text` as free text, or null. */
 export function unsafeTextProblem(text: string): string | null {
-  if (LONE_SURROGATE.test(text)) return 'contains a lone surrogate (malformed UTF-16)';
+  if (!text.isWellFormed()) return 'contains a lone surrogate (malformed UTF-16)';
   const m = UNSAFE_TEXT_RE.exec(text);
   if (m) {
     const cp = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');

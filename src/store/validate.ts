@@ -11,8 +11,6 @@ export const DEFAULT_LIST_LIMIT = 10_000;
 export const MAX_LIST_LIMIT = 10_000;
 export const DEFAULT_READ_LIMIT = 1_000;
 export const MAX_READ_LIMIT = 10_000;
-/** With the `u` flag a surrogate only matches when it is not part of a pair. */
-const LONE_SURROGATE_RE = /[\uD800-\uDFFF]/u;
 /** Longest TTL or counter window accepted (100 years), to keep epoch arithmetic exact. */
 const MAX_DURATION_MS = 100 * 365 * 86_400_000;
 
@@ -41,7 +39,7 @@ export function checkValue(kind: string, value: unknown): string {
       kind,
     });
   }
-  if (LONE_SURROGATE_RE.test(value)) {
+  if (!value.isWellFormed()) {
     throw invalid(`${kind} contains a lone UTF-16 surrogate (accepted: well-formed Unicode text)`, { kind });
   }
   return value;

@@ -434,6 +434,7 @@ export function describeStoreConformance(name: string, open: HarnessFactory): vo
         ['a key with a pipe', (s) => s.delete('ns', 'a|b')],
         ['a value over 16 MiB', (s) => s.put('ns', 'k', big)],
         ['a value with a lone surrogate', (s) => s.put('ns', 'k', 'a\uD800b')],
+        ['a value with a surrogate pair in the wrong order', (s) => s.put('ns', 'k', 'a\uDE25\uD83D')],
         ['a non-string value', (s) => s.put('ns', 'k', 42 as unknown as string)],
         ['a TTL of 0', (s) => s.put('ns', 'k', 'v', { ttlMs: 0 })],
         ['a fractional TTL', (s) => s.put('ns', 'k', 'v', { ttlMs: 1.5 })],

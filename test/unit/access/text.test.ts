@@ -16,6 +16,8 @@ describe('free text in reasons and comments', () => {
     ['a line separator', 'a\u2028b'],
     ['an Arabic letter mark', 'a\u061Cb'],
     ['a lone surrogate', 'a\uD800b'],
+    ['a lone low surrogate at the end', 'ab\uDC00'],
+    ['a surrogate pair in the wrong order', 'a\uDE25\uD83Db'],
   ])('refuses %s', (_name, text) => {
     expect(unsafeTextProblem(text)).toMatch(/U\+|surrogate/);
   });
