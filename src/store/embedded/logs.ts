@@ -19,9 +19,11 @@ export class LogDirectory {
         if (!entry.isDirectory() || !/^[0-9a-f]{32}$/.test(entry.name)) continue;
         const log = await LogJournal.recover(join(dir, entry.name), dir, opts, report);
         if (!log) continue;
-        logs.logs.set(log.name, log); // closed with the others if this one is refused
-        if (logDirName(log.name) !== entry.name)
+        if (logDirName(log.name) !== entry.name) {
+          await log.close().catch(() => undefined);
           throw corrupt(join(dir, entry.name), 0, `directory holds log ${log.name}`);
+        }
+        logs.logs.set(log.name, log);
       }
     } catch (err) {
       // A damaged log stops start-up: the files opened so far are closed, not left to the GC.

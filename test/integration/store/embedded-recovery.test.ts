@@ -7,6 +7,7 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  renameSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -317,6 +318,25 @@ describe('embedded store on disk', () => {
       const last = names.find((n) => logDirName(n) === order.at(-1))!;
       flipByteOfFrame(segmentsOf(dataDir, last)[0]!, 1);
       expect(await codeOf(open(dataDir))).toBe('STORE_CORRUPT');
+      expect(openUnder(dataDir)).toEqual([]);
+    });
+
+    it("refuses a log moved to another log's directory, and leaves none of its files open", async () => {
+      const dataDir = newDir();
+      const s = await open(dataDir);
+      for (let i = 0; i < 3; i++) await s.append('audit', chain(i));
+      await s.close();
+      const logsDir = join(dataDir, 'store', 'logs');
+      const moved = join(logsDir, 'f'.repeat(32));
+      renameSync(join(logsDir, logDirName('audit')), moved);
+      const err = await open(dataDir).then(
+        (st) => st.close().then(() => null),
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'STORE_CORRUPT' });
+      // The segment's header names its log, so recovery refuses it before LogDirectory's own check.
+      expect((err as Error).message).toContain(`${moved}/`);
+      expect((err as Error).message).toContain('header does not match the file name');
       expect(openUnder(dataDir)).toEqual([]);
     });
 
