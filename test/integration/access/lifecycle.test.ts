@@ -312,7 +312,7 @@ describe('requests and reviews', () => {
       expect(served.headers.get('content-type')).toBe('application/octet-stream');
       expect(served.raw.equals(readFileSync(krlFile))).toBe(true);
       expect(served.headers.get('x-krl-version')).toBe(String(r.body.krl.version));
-      for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      for (let i = 0; i < 500 && heard.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
       await unsubscribe();
       expect(JSON.parse(heard[0]!)).toMatchObject({ grant: id, hosts: ['dev-1'], login: 'root' });
       const again = await call<Err>('alice', 'POST', `/grants/${id}/certificate`, {

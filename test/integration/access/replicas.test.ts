@@ -96,7 +96,7 @@ describe('two replicas on one Redis', () => {
     const fromB = (await b.api(null, 'GET', '/krl')).raw;
     expect(fromA.equals(before)).toBe(false);
     expect(fromB.equals(fromA)).toBe(true);
-    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     await unsub();
     expect(JSON.parse(heard[0]!)).toMatchObject({ grant: g.body.id });
   });
