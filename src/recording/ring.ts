@@ -65,6 +65,13 @@ class RingView {
     const r = Atomics.load(this.ctrl, READ);
     return w >= r ? w - r : this.capacity - r + w;
   }
+
+  /** Ends the consumer's wait on the ring, if it is waiting. */
+  protected wakeConsumer(): void {
+    if (Atomics.load(this.ctrl, SLEEPING) !== 1) return;
+    Atomics.store(this.ctrl, SLEEPING, 0);
+    Atomics.notify(this.ctrl, SLEEPING);
+  }
 }
 
 /** The writing end (the gateway's event loop). */
@@ -127,10 +134,7 @@ export class RingProducer extends RingView {
       let next = w + need;
       if (next === this.capacity) next = 0;
       Atomics.store(this.ctrl, WRITE, next);
-      if (Atomics.load(this.ctrl, SLEEPING) === 1) {
-        Atomics.store(this.ctrl, SLEEPING, 0);
-        Atomics.notify(this.ctrl, SLEEPING);
-      }
+      this.wakeConsumer();
       return true;
     }
   }
@@ -138,10 +142,7 @@ export class RingProducer extends RingView {
   /** Asks the consumer to report when it has next taken frames (as a full ring does). */
   askForRoom(): void {
     Atomics.store(this.ctrl, WAITING, 1);
-    if (Atomics.load(this.ctrl, SLEEPING) === 1) {
-      Atomics.store(this.ctrl, SLEEPING, 0);
-      Atomics.notify(this.ctrl, SLEEPING);
-    }
+    this.wakeConsumer();
   }
 }
 
@@ -203,8 +204,6 @@ export class RingConsumer extends RingView {
 
   /** Ends a `waitAsync` of this thread's (e.g. from an I/O callback). */
   wake(): void {
-    if (Atomics.load(this.ctrl, SLEEPING) !== 1) return;
-    Atomics.store(this.ctrl, SLEEPING, 0);
-    Atomics.notify(this.ctrl, SLEEPING);
+    this.wakeConsumer();
   }
 }
