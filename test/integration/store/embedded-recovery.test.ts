@@ -322,22 +322,16 @@ describe('embedded store on disk', () => {
     });
 
     it("refuses a log moved to another log's directory, and leaves none of its files open", async () => {
-      const dataDir = newDir();
-      const s = await open(dataDir);
-      for (let i = 0; i < 3; i++) await s.append('audit', chain(i));
-      await s.close();
-      const logsDir = join(dataDir, 'store', 'logs');
-      const moved = join(logsDir, 'f'.repeat(32));
-      renameSync(join(logsDir, logDirName('audit')), moved);
-      const err = await open(dataDir).then(
-        (st) => st.close().then(() => null),
-        (e: unknown) => e,
-      );
+      const { err, file: moved } = await damaged((d) => {
+        const logsDir = join(d, 'store', 'logs');
+        const to = join(logsDir, 'f'.repeat(32));
+        renameSync(join(logsDir, logDirName('audit')), to);
+        return to;
+      });
       expect(err).toMatchObject({ code: 'STORE_CORRUPT' });
       // The segment's header names its log, so recovery refuses it before LogDirectory's own check.
       expect((err as Error).message).toContain(`${moved}/`);
       expect((err as Error).message).toContain('header does not match the file name');
-      expect(openUnder(dataDir)).toEqual([]);
     });
 
     it('stops start-up with STORE_CORRUPT when a write-ahead log file is missing', async () => {
